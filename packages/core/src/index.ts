@@ -1,0 +1,77 @@
+/**
+ * @kubelet-credential-provider/core: the kubelet image credential provider protocol, a harness that
+ * keeps it, and the SDK to write a provider.
+ *
+ * ```ts
+ * import { defineProvider, runProvider } from "@kubelet-credential-provider/core";
+ * const provider = defineProvider({ name, version, description, getCredentials });
+ * await runProvider(provider);
+ * ```
+ *
+ * Everything exported here is public API, listed by name so that nothing becomes public by accident
+ * (see index.test.ts).
+ */
+
+export type {
+  ArgsSpec,
+  BooleanFlag,
+  FlagSpec,
+  FlagSpecs,
+  FlagValues,
+  ListFlag,
+  PositionalSpec,
+  StringFlag,
+} from "./args.ts";
+export { DEFAULT_DEADLINE_MS } from "./args.ts";
+export type { ConfigIssue, CredentialProvider, CredentialProviderConfig, LoadedConfig } from "./config.ts";
+export { formatConfigIssue, loadConfig, parseConfig, validateConfig } from "./config.ts";
+export type { Provider, ProviderContext, ProviderDefinition } from "./define.ts";
+export { defineProvider } from "./define.ts";
+export {
+  formatDuration,
+  formatDurationNanos,
+  isValidDuration,
+  parseDuration,
+  parseDurationNanos,
+} from "./duration.ts";
+export type { ErrorCode } from "./errors.ts";
+export {
+  CredentialProviderError,
+  describeErrorCode,
+  errorCodes,
+  exitCodeFor,
+  isCredentialProviderError,
+} from "./errors.ts";
+export type { ProviderIo } from "./harness.ts";
+export { MAX_REQUEST_BYTES, processIo, runProvider } from "./harness.ts";
+export type { HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } from "./http.ts";
+export { createHttpClient } from "./http.ts";
+export type { ImageReference } from "./image.ts";
+export { normalizeImage, parseImage, registryHostOf, safeParseImage } from "./image.ts";
+export type { Logger, LoggerOptions, LogSink } from "./log.ts";
+export { createLogger } from "./log.ts";
+export type { SchemelessUrl } from "./match.ts";
+export { lookupAuth, normalizeAuthKey, parseSchemelessUrl, urlsMatch } from "./match.ts";
+export type {
+  ApiVersion,
+  AuthConfig,
+  CacheKeyType,
+  CredentialProviderRequest,
+  CredentialProviderResponse,
+  CredentialProviderResult,
+} from "./protocol.ts";
+export {
+  API_VERSION_V1,
+  API_VERSION_V1ALPHA1,
+  API_VERSION_V1BETA1,
+  apiVersions,
+  authConfigSchema,
+  cacheKeyTypes,
+  credentialProviderRequestSchema,
+  credentialProviderResponseSchema,
+  isApiVersion,
+} from "./protocol.ts";
+export { proxyForUrl } from "./proxy.ts";
+export { decodeRequest, encodeResponse } from "./request.ts";
+export { cacheDurationUntil, createEnvProxyAgent } from "./sdk-helpers.ts";
+export { SecretRegistry } from "./secrets.ts";

@@ -1,0 +1,89 @@
+/**
+ * An https.Agent that honours HTTPS_PROXY/NO_PROXY by tunnelling through the proxy with CONNECT.
+ * Our own HTTP client uses it, and providers hand it to cloud SDKs that do not read the proxy
+ * environment themselves (the AWS SDK for JavaScript v3).
+ */
+import http from "node:http";
+import https from "node:https";
+import { isIP } from "node:net";
+import type { Duplex } from "node:stream";
+import tls from "node:tls";
+import { proxyForUrl } from "./proxy.ts";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface EnvProxyAgentOptions extends https.AgentOptions {
+  env?: Env;
+  /** How long the proxy may take to answer CONNECT. */
+  connectTimeoutMs?: number;
+}
+
+export class EnvProxyAgent extends https.Agent {
+  readonly #env: Env;
+  readonly #connectTimeoutMs: number;
+
+  constructor(options: EnvProxyAgentOptions = {}) {
+    const { env = process.env, connectTimeoutMs = 10_000, ...agentOptions } = options;
+    super(agentOptions);
+    this.#env = env;
+    this.#connectTimeoutMs = connectTimeoutMs;
+  }
+
+  override createConnection(
+    options: tls.ConnectionOptions & { host?: string; port?: number | string },
+    callback: (error: Error | null, socket?: Duplex) => void,
+  ): Duplex | undefined {
+    const host = options.host ?? "localhost";
+    const port = Number(options.port ?? 443);
+    const target = new URL(`https://${host.includes(":") ? `[${host}]` : host}:${port}`);
+    let proxy: URL | undefined;
+    try {
+      proxy = proxyForUrl(target, this.#env);
+    } catch (error) {
+      callback(error as Error);
+      return undefined;
+    }
+    if (!proxy) return tls.connect(options);
+    const authority = `${target.hostname}:${port}`;
+    const headers: Record<string, string> = { host: authority };
+    if (proxy.username) {
+      const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["proxy-authorization"] = `Basic ${Buffer.from(credentials).toString("base64")}`;
+    }
+    const request = http.request({
+      host: proxy.hostname.replace(/^\[|\]$/g, ""),
+      port: proxy.port || 80,
+      method: "CONNECT",
+      path: authority,
+      headers,
+      agent: false,
+    });
+    const timer = setTimeout(() => {
+      request.destroy(
+        new Error(`proxy ${proxy.host} did not answer CONNECT within ${this.#connectTimeoutMs} ms`),
+      );
+    }, this.#connectTimeoutMs);
+    request.once("connect", (response, socket) => {
+      clearTimeout(timer);
+      if (response.statusCode !== 200) {
+        socket.destroy();
+        callback(new Error(`proxy ${proxy.host} refused CONNECT to ${authority}: ${response.statusCode}`));
+        return;
+      }
+      callback(
+        null,
+        tls.connect({
+          ...options,
+          socket,
+          servername: options.servername || (isIP(target.hostname) ? undefined : target.hostname),
+        }),
+      );
+    });
+    request.once("error", (error) => {
+      clearTimeout(timer);
+      callback(new Error(`proxy ${proxy.host}: ${error.message}`));
+    });
+    request.end();
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { findExecutables } from "./executables.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function workspace(packages: Record<string, object>): string {
+  const root = mkdtempSync(join(tmpdir(), "kcp-build-"));
+  dirs.push(root);
+  for (const [path, manifest] of Object.entries(packages)) {
+    mkdirSync(join(root, path), { recursive: true });
+    writeFileSync(join(root, path, "package.json"), JSON.stringify(manifest));
+  }
+  return root;
+}
+
+describe("findExecutables", () => {
+  it("lists every bin of every workspace package, in a stable order", () => {
+    const root = workspace({
+      "packages/gcp": { version: "1.0.0", bin: { "auth-provider-gcp": "./dist/cli.js" } },
+      "packages/core": { version: "1.0.0" },
+      "packages/acr": { version: "2.0.0", bin: { "acr-credential-provider": "./dist/cli.js" } },
+      "tools/kubelet-sim": { version: "0.1.0", bin: { "kubelet-credential-sim": "./dist/cli.js" } },
+    });
+    expect(findExecutables(root).map((e) => [e.name, e.version])).toEqual([
+      ["acr-credential-provider", "2.0.0"],
+      ["auth-provider-gcp", "1.0.0"],
+      ["kubelet-credential-sim", "0.1.0"],
+    ]);
+    expect(findExecutables(root)[0]?.entry).toBe(join(root, "packages/acr/dist/cli.js"));
+  });
+
+  it("finds the example provider in this repository", () => {
+    const names = findExecutables(resolve(import.meta.dirname, "../../..")).map((e) => e.name);
+    expect(names).toContain("example-credential-provider");
+  });
+});

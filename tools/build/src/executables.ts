@@ -1,0 +1,47 @@
+/**
+ * Which executables the repo ships: every `bin` of every workspace package. A package's bin points
+ * at its compiled CLI (`dist/cli.js`), which turbo has built before this runs.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Executable {
+  /** The command name, and the file name in dist/bin. */
+  name: string;
+  version: string;
+  packageDir: string;
+  /** The compiled entry point to bundle. */
+  entry: string;
+}
+
+const WORKSPACE_DIRS = ["packages", "examples", "tools"];
+
+export function findExecutables(root: string): Executable[] {
+  const found: Executable[] = [];
+  for (const group of WORKSPACE_DIRS) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, group)).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const packageDir = join(root, group, name);
+      let manifest: { version?: string; bin?: Record<string, string> };
+      try {
+        manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
+      } catch {
+        continue;
+      }
+      for (const [command, entry] of Object.entries(manifest.bin ?? {})) {
+        found.push({
+          name: command,
+          version: manifest.version ?? "0.0.0",
+          packageDir,
+          entry: join(packageDir, entry),
+        });
+      }
+    }
+  }
+  return found;
+}

@@ -1,0 +1,126 @@
+/**
+ * One standalone executable: an esbuild bundle (minified CommonJS, since Node 24's SEA has no ESM
+ * entry) with V8's code cache, injected into a stripped copy of the Node binary that runs the build.
+ * The result ignores NODE_OPTIONS (execArgvExtension "none") and prints no experimental warning.
+ * Every result is smoke-tested: if it answers like plain `node`, the build fails.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type { Executable } from "./executables.ts";
+
+/** The sentinel Node's SEA loader looks for (see Node's single-executable-applications docs). */
+const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+
+export interface BuildOptions {
+  outDir: string;
+  workDir: string;
+  /** The Node binary to embed; the build runs on it too, so blob and binary always agree. */
+  nodeBinary: string;
+  log: (line: string) => void;
+}
+
+export type BuildResult = "built" | "unchanged";
+
+export async function buildExecutable(executable: Executable, options: BuildOptions): Promise<BuildResult> {
+  const { outDir, nodeBinary, log } = options;
+  const workDir = join(options.workDir, executable.name);
+  mkdirSync(workDir, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
+
+  const bundle = join(workDir, "bundle.cjs");
+  await _bundle(executable.entry, bundle);
+
+  const seaConfig = {
+    main: bundle,
+    output: join(workDir, "sea.blob"),
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    useSnapshot: false,
+    execArgvExtension: "none",
+  };
+  const output = join(outDir, executable.name);
+  const stamp = join(workDir, "stamp");
+  const fingerprint = createHash("sha256")
+    .update(readFileSync(bundle))
+    .update(JSON.stringify(seaConfig))
+    .update(readFileSync(nodeBinary))
+    .digest("hex");
+  if (existsSync(output) && existsSync(stamp) && readFileSync(stamp, "utf8") === fingerprint) {
+    _smokeTest(output, executable);
+    return "unchanged";
+  }
+
+  writeFileSync(join(workDir, "sea-config.json"), JSON.stringify(seaConfig, null, 2));
+  execFileSync(nodeBinary, ["--experimental-sea-config", join(workDir, "sea-config.json")], {
+    stdio: "pipe",
+  });
+
+  const staging = join(workDir, executable.name);
+  rmSync(staging, { force: true });
+  copyFileSync(nodeBinary, staging);
+  // Strip before injecting: stripping afterwards would cut the blob back out.
+  const strip = spawnSync("strip", ["--strip-all", staging], { stdio: "pipe" });
+  if (strip.error) log(`  strip not found; ${executable.name} keeps Node's symbols (larger, same behaviour)`);
+  else if (strip.status !== 0) throw new Error(`strip failed for ${executable.name}: ${strip.stderr}`);
+
+  // In a child process: postject's LIEF prints harmless warnings about the stripped section
+  // table, which belong in the build log only when the injection fails.
+  const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
+  const inject = spawnSync(
+    nodeBinary,
+    [postject, staging, "NODE_SEA_BLOB", seaConfig.output, "--sentinel-fuse", SEA_FUSE],
+    { encoding: "utf8" },
+  );
+  if (inject.status !== 0) {
+    throw new Error(`postject failed for ${executable.name}:\n${inject.stdout}${inject.stderr}`);
+  }
+
+  _smokeTest(staging, executable);
+  renameSync(staging, output);
+  writeFileSync(stamp, fingerprint);
+  return "built";
+}
+
+async function _bundle(entry: string, outfile: string): Promise<void> {
+  const esbuild = await import("esbuild");
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node24",
+    minify: true,
+    legalComments: "none",
+    logLevel: "error",
+    // A SEA can only require built-in modules: everything else must be in the bundle.
+    packages: "bundle",
+  });
+}
+
+/** Plain node would print its own version; a working SEA prints the provider's, and nothing else. */
+function _smokeTest(file: string, executable: Executable): void {
+  const result = spawnSync(file, ["--version"], {
+    env: { NODE_OPTIONS: "--require /nonexistent-preload-must-be-ignored" },
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  const expected = `${executable.name} ${executable.version}\n`;
+  if (result.status !== 0 || result.stdout !== expected || result.stderr !== "") {
+    throw new Error(
+      `smoke test of ${executable.name} failed: exit ${result.status}, stdout ${JSON.stringify(result.stdout)}, ` +
+        `stderr ${JSON.stringify(result.stderr)}; expected ${JSON.stringify(expected)} and empty stderr`,
+    );
+  }
+}
