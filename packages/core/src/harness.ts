@@ -47,6 +47,7 @@ export function processIo(): ProviderIo {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
+    // biome-ignore lint/nursery/noProcessExit: the one place in the packages that ends the process.
     exit: (code) => process.exit(code),
     guardProcess: true,
   };

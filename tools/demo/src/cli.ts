@@ -36,7 +36,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-const args = ["get-credentials", `--token-url=${service.url}`, `--api-key-file=${keyFile}`];
+const args = [`--token-url=${service.url}`, `--api-key-file=${keyFile}`];
 const mask = (text: string) => service.issued.reduce((acc, pw) => acc.replaceAll(pw, "<redacted>"), text);
 let failed = false;
 

@@ -1,0 +1,59 @@
+/**
+ * A throwaway certificate authority for TLS tests: generated per run, never committed, so no
+ * private key lives in the repository.
+ */
+import { webcrypto } from "node:crypto";
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+
+const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+
+export interface TestCa {
+  caPem: string;
+  /** A server certificate and key for these DNS names, signed by the CA. */
+  issue(names: string[]): Promise<{ cert: string; key: string }>;
+}
+
+export async function createTestCa(): Promise<TestCa> {
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  const caKeys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(Date.now() + 24 * 3600_000);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    name: "CN=kubelet-credential-providers test CA",
+    keys: caKeys as CryptoKeyPair,
+    notBefore,
+    notAfter,
+    signingAlgorithm: algorithm,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
+  });
+  return {
+    caPem: ca.toString("pem"),
+    async issue(names) {
+      const keys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
+      const cert = await x509.X509CertificateGenerator.create({
+        subject: `CN=${names[0]}`,
+        issuer: ca.subject,
+        publicKey: keys.publicKey as CryptoKey,
+        signingKey: caKeys.privateKey as CryptoKey,
+        notBefore,
+        notAfter,
+        signingAlgorithm: algorithm,
+        extensions: [
+          new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: "dns" as const, value }))),
+          new x509.ExtendedKeyUsageExtension(["1.3.6.1.5.5.7.3.1"]),
+        ],
+      });
+      const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as CryptoKey);
+      const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
+        .toString("base64")
+        .replace(/(.{64})/g, "$1\n")
+        .trimEnd()}\n-----END PRIVATE KEY-----\n`;
+      return { cert: cert.toString("pem"), key };
+    },
+  };
+}
