@@ -23,8 +23,26 @@ export type {
   StringFlag,
 } from "./args.ts";
 export { DEFAULT_DEADLINE_MS } from "./args.ts";
-export type { ConfigIssue, CredentialProvider, CredentialProviderConfig, LoadedConfig } from "./config.ts";
-export { formatConfigIssue, loadConfig, parseConfig, validateConfig } from "./config.ts";
+export type {
+  ConfigApiVersion,
+  ConfigIssue,
+  CredentialProvider,
+  CredentialProviderConfig,
+  ExecEnvVar,
+  FormatConfigIssueOptions,
+  LoadedConfig,
+  ServiceAccountTokenAttributes,
+  ServiceAccountTokenCacheType,
+} from "./config.ts";
+export {
+  assertNoConfigIssues,
+  configApiVersions,
+  formatConfigIssue,
+  formatConfigIssues,
+  loadConfig,
+  parseConfig,
+  validateConfig,
+} from "./config.ts";
 export type { Provider, ProviderContext, ProviderDefinition } from "./define.ts";
 export { defineProvider } from "./define.ts";
 export {
@@ -72,6 +90,8 @@ export {
   isApiVersion,
 } from "./protocol.ts";
 export { proxyForUrl } from "./proxy.ts";
+export type { EnvProxyAgentOptions } from "./proxy-agent.ts";
 export { decodeRequest, encodeResponse } from "./request.ts";
+export type { CacheDurationOptions } from "./sdk-helpers.ts";
 export { cacheDurationUntil, createEnvProxyAgent } from "./sdk-helpers.ts";
 export { SecretRegistry } from "./secrets.ts";

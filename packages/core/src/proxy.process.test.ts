@@ -29,7 +29,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kcp-proxy-"));
   caFile = join(dir, "ca.pem");
   writeFileSync(caFile, ca.caPem);
-  const server = createServer({ cert, key }, (req, res) => res.end(`hello from ${req.headers.host}${req.url}`));
+  const server = createServer({ cert, key }, (req, res) =>
+    res.end(`hello from ${req.headers.host}${req.url}`),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   closeServer = () =>
     new Promise((resolve) => {
@@ -67,7 +69,10 @@ describe("HTTPS_PROXY and NODE_EXTRA_CA_CERTS", () => {
   });
 
   it("refuses a certificate for another name", async () => {
-    const out = await get("https://other.azurecr.io/v2/", { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: caFile });
+    const out = await get("https://other.azurecr.io/v2/", {
+      HTTPS_PROXY: proxy.url,
+      NODE_EXTRA_CA_CERTS: caFile,
+    });
     expect(out).toMatch(/^error: .*(altnames|does not match|not in the cert)/i);
   });
 });

@@ -3,8 +3,7 @@
  * one local port whatever host was asked, and the hosts asked for are recorded.
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { connect } from "node:net";
 
 export interface TestProxy {

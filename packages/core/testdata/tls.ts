@@ -16,13 +16,14 @@ export interface TestCa {
 }
 
 export async function createTestCa(): Promise<TestCa> {
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  // Our lib settings leave out the DOM typings that @peculiar/x509 declares its parameters with.
+  x509.cryptoProvider.set(webcrypto as never);
   const caKeys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + 24 * 3600_000);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     name: "CN=kubelet-credential-providers test CA",
-    keys: caKeys as CryptoKeyPair,
+    keys: caKeys as never,
     notBefore,
     notAfter,
     signingAlgorithm: algorithm,
@@ -38,8 +39,8 @@ export async function createTestCa(): Promise<TestCa> {
       const cert = await x509.X509CertificateGenerator.create({
         subject: `CN=${names[0]}`,
         issuer: ca.subject,
-        publicKey: keys.publicKey as CryptoKey,
-        signingKey: caKeys.privateKey as CryptoKey,
+        publicKey: keys.publicKey as never,
+        signingKey: caKeys.privateKey as never,
         notBefore,
         notAfter,
         signingAlgorithm: algorithm,
@@ -48,7 +49,7 @@ export async function createTestCa(): Promise<TestCa> {
           new x509.ExtendedKeyUsageExtension(["1.3.6.1.5.5.7.3.1"]),
         ],
       });
-      const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as CryptoKey);
+      const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
       const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
         .toString("base64")
         .replace(/(.{64})/g, "$1\n")

@@ -1,0 +1,88 @@
+/**
+ * The package's public surface, by name. Vendors build on these; adding one is a decision and
+ * removing one is a breaking change, so either must show up here, in review.
+ */
+import { describe, expect, it } from "vitest";
+import * as core from "./index.ts";
+
+describe("@kubelet-credential-provider/core exports", () => {
+  it("exactly the documented runtime names", () => {
+    expect(Object.keys(core).sort()).toEqual([
+      "API_VERSION_V1",
+      "API_VERSION_V1ALPHA1",
+      "API_VERSION_V1BETA1",
+      "CredentialProviderError",
+      "DEFAULT_DEADLINE_MS",
+      "MAX_REQUEST_BYTES",
+      "SecretRegistry",
+      "apiVersions",
+      "assertNoConfigIssues",
+      "authConfigSchema",
+      "cacheDurationUntil",
+      "cacheKeyTypes",
+      "configApiVersions",
+      "createEnvProxyAgent",
+      "createHttpClient",
+      "createLogger",
+      "credentialProviderRequestSchema",
+      "credentialProviderResponseSchema",
+      "decodeRequest",
+      "defineProvider",
+      "describeErrorCode",
+      "encodeResponse",
+      "errorCodes",
+      "exitCodeFor",
+      "formatConfigIssue",
+      "formatConfigIssues",
+      "formatDuration",
+      "formatDurationNanos",
+      "isApiVersion",
+      "isCredentialProviderError",
+      "isValidDuration",
+      "loadConfig",
+      "lookupAuth",
+      "normalizeAuthKey",
+      "normalizeImage",
+      "parseConfig",
+      "parseDuration",
+      "parseDurationNanos",
+      "parseImage",
+      "parseSchemelessUrl",
+      "processIo",
+      "proxyForUrl",
+      "registryHostOf",
+      "runProvider",
+      "safeParseImage",
+      "urlsMatch",
+      "validateConfig",
+    ]);
+  });
+
+  it("loads neither yaml nor Node's http stack until they are used", async () => {
+    // Start-up cost is a product feature: the kubelet execs a provider on every cache miss.
+    expect(await modulesLoadedBy(new URL("./index.ts", import.meta.url).pathname)).toEqual({
+      yaml: false,
+      https: false,
+    });
+  });
+
+  it("the start-up probe sees yaml and https when they are loaded", async () => {
+    const fixture = new URL("../testdata/loads-yaml-and-https.ts", import.meta.url).pathname;
+    expect(await modulesLoadedBy(fixture)).toEqual({ yaml: true, https: true });
+  });
+});
+
+/** Imports a module in a fresh Node and reports whether yaml and https were loaded by it. */
+async function modulesLoadedBy(path: string): Promise<{ yaml: boolean; https: boolean }> {
+  const { execFileSync } = await import("node:child_process");
+  const probe = `
+    const urls = [];
+    require("node:module").registerHooks({
+      resolve(specifier, context, next) { const result = next(specifier, context); urls.push(result.url); return result; },
+    });
+    import(${JSON.stringify(path)}).then(() => process.stdout.write(JSON.stringify({
+      yaml: urls.some((url) => url.includes("/node_modules/yaml/")),
+      https: process.moduleLoadList.includes("NativeModule https"),
+    })));`;
+  return JSON.parse(execFileSync(process.execPath, ["-e", probe], { encoding: "utf8" }));
+}
