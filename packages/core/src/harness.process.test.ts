@@ -91,6 +91,13 @@ describe("bad input: one stderr line, empty stdout, exit 1, within 5 s", () => {
   it("image of the wrong type", async () => {
     expectOneLineFailure(await run({ stdin: request({ image: 42 }) }), /image: expected string/);
   });
+  it("an image that is no image reference", async () => {
+    const result = await run({ stdin: request({ image: "registry.example.com/a//b" }) });
+    expectOneLineFailure(
+      result,
+      /^scripted-provider: bad request: invalid image reference "registry\.example\.com\/a\/\/b": /,
+    );
+  });
   it("unknown flag", async () => {
     expectOneLineFailure(
       await run({ stdin: request(), args: ["--no-such-flag"] }),

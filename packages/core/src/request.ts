@@ -72,7 +72,7 @@ export function decodeRequest(text: string, secrets: SecretRegistry): Credential
     );
   }
   const image = safeParseImage(parsed.data.image);
-  if (!image.ok) throw new CredentialProviderError("BAD_REQUEST", `invalid image: ${image.error.message}`);
+  if (!image.ok) throw image.error;
   const request = parsed.data;
   // The service account fields exist only in v1; older kubelets never send them.
   if (request.apiVersion !== API_VERSION_V1) {
