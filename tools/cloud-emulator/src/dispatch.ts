@@ -1,0 +1,208 @@
+/**
+ * From a parsed HTTP request to an endpoint's answer: virtual-host routing, call counting and
+ * fault injection, the same for the TLS listener, the plain listener and the proxy.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CallLog } from "./calls.ts";
+import type { FaultSpec, Faults } from "./faults.ts";
+import type { Ledger } from "./ledger.ts";
+import type { EmulatorRequest, Reply, Scheme } from "./request.ts";
+import { _parseRequest, HttpError, text } from "./request.ts";
+import type { RouteContext, Router } from "./router.ts";
+
+export interface DispatchDeps {
+  router: Router;
+  faults: Faults;
+  ledger: Ledger;
+  calls: CallLog;
+  /** Aborted when the emulator closes. */
+  signal: AbortSignal;
+}
+
+export type Dispatch = (req: IncomingMessage, res: ServerResponse, scheme: Scheme) => void;
+
+const _maxBodyBytes = 1024 * 1024;
+// Parses as nothing: a 200 that a provider must not take for an answer.
+const _malformedBody = '{"emulator": malformed';
+// A credential-looking start, so a provider that parses eagerly meets the cut mid-value.
+const _truncatedBody = '{"username": "node", "password": "';
+
+export function createDispatch(deps: DispatchDeps): Dispatch {
+  return (req, res, scheme) => {
+    _dispatch(deps, req, res, scheme).catch((error: unknown) => {
+      // Only the emulator's own bugs land here; say so rather than leave the client waiting.
+      _send(res, text(500, `cloud emulator: ${(error as Error).message}`));
+    });
+  };
+}
+
+async function _dispatch(deps: DispatchDeps, req: IncomingMessage, res: ServerResponse, scheme: Scheme) {
+  const method = (req.method ?? "GET").toUpperCase();
+  const rawTarget = req.url ?? "/";
+  let authority: string;
+  let target: string;
+  if (/^https?:\/\//i.test(rawTarget)) {
+    // Absolute form, as a client sends through a proxy: the URL names the host, not Host.
+    let absolute: URL;
+    try {
+      absolute = new URL(rawTarget);
+    } catch {
+      return _send(res, text(400, `cloud emulator: cannot parse ${rawTarget}`));
+    }
+    if (absolute.protocol !== `${scheme}:`) {
+      return _send(res, text(400, `cloud emulator: a ${absolute.protocol} URL sent over ${scheme}`));
+    }
+    authority = absolute.host;
+    target = `${absolute.pathname}${absolute.search}`;
+  } else {
+    authority = req.headers.host ?? "";
+    target = rawTarget;
+    if (!authority) return _send(res, text(400, "cloud emulator: the request has no Host header"));
+  }
+
+  let probe: EmulatorRequest;
+  try {
+    probe = _parseRequest(method, scheme, authority, target, req.headers, "");
+  } catch {
+    return _send(res, text(400, `cloud emulator: cannot parse ${scheme}://${authority}${target}`));
+  }
+
+  // The certificate was chosen by SNI; a Host for another name would be served by a certificate
+  // that does not cover it, which a real front door refuses too.
+  const servername = (req.socket as { servername?: string | false }).servername;
+  if (scheme === "https" && typeof servername === "string" && servername.toLowerCase() !== probe.host) {
+    return _send(
+      res,
+      text(
+        421,
+        `cloud emulator: TLS name ${servername} does not match Host ${probe.host} (misdirected request)`,
+      ),
+    );
+  }
+
+  const match = deps.router.match(scheme, probe.host, method, probe.path);
+  if (!match.found) {
+    return _send(
+      res,
+      text(match.status, match.message, match.allow ? { allow: match.allow.join(", ") } : {}),
+    );
+  }
+
+  let body: string;
+  try {
+    body = await _readBody(req);
+  } catch (error) {
+    if (error instanceof HttpError) _send(res, _errorReply(error, { connection: "close" }));
+    return;
+  }
+  const request = _parseRequest(method, scheme, authority, target, req.headers, body);
+  const fault = deps.faults.take(match.id);
+  deps.calls.record({
+    id: match.id,
+    method,
+    url: request.url.href,
+    headers: req.headers,
+    body,
+    ...(fault ? { fault: fault.kind } : {}),
+  });
+
+  if (fault && fault.kind !== "latency" && fault.kind !== "expired")
+    return _inject(fault, match.id, req, res);
+  if (fault?.kind === "latency") {
+    try {
+      await sleep(fault.ms, undefined, { signal: deps.signal });
+    } catch {
+      return; // closing: the socket goes with the emulator
+    }
+  }
+
+  const context: RouteContext = {
+    id: match.id,
+    expired: fault?.kind === "expired",
+    params: match.params,
+    issueSecret: (prefix) => deps.ledger.issueSecret(prefix),
+    signal: deps.signal,
+    res,
+  };
+  let reply: Reply | undefined;
+  try {
+    reply = await match.handler(request, context);
+  } catch (error) {
+    reply =
+      error instanceof HttpError
+        ? _errorReply(error)
+        : text(500, `cloud emulator: endpoint ${match.id} failed: ${(error as Error).message}`);
+  }
+  if (reply) _send(res, reply);
+  else if (!res.headersSent) _send(res, text(500, `cloud emulator: endpoint ${match.id} gave no answer`));
+}
+
+function _inject(fault: FaultSpec, id: string, req: IncomingMessage, res: ServerResponse): void {
+  switch (fault.kind) {
+    case "reset":
+      req.socket.destroy();
+      return;
+    case "hang":
+      // Never answered; close() destroys the socket.
+      return;
+    case "status": {
+      const headers = fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) };
+      _send(
+        res,
+        text(fault.status, fault.body ?? `cloud emulator: ${fault.status} injected for ${id}`, headers),
+      );
+      return;
+    }
+    case "malformed":
+      _send(res, { status: 200, headers: { "content-type": "application/json" }, body: _malformedBody });
+      return;
+    case "truncated":
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(_truncatedBody) + 64),
+      });
+      res.write(_truncatedBody);
+      // end() flushes what was written first, so the client sees the short body and then the close.
+      res.socket?.end();
+      return;
+    default:
+      return;
+  }
+}
+
+function _errorReply(error: HttpError, extra: Record<string, string> = {}): Reply {
+  return text(error.status, error.message, { ...error.headers, ...extra });
+}
+
+function _send(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.destroyed) {
+    // Too late for a clean answer; a half-written one must not pass for complete.
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body);
+  res.writeHead(reply.status, { ...reply.headers, "content-length": String(body.length) });
+  res.end(body);
+}
+
+function _readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > _maxBodyBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.once("end", () => {
+      if (tooLarge) reject(new HttpError(413, `cloud emulator: request body over ${_maxBodyBytes} bytes`));
+      else resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.once("error", reject);
+    req.once("close", () => {
+      if (!req.complete) reject(new Error("the client went away mid-request"));
+    });
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * startEmulator(): the listeners, the proxy, the CA file and the default clouds, wired together
+ * behind one object that tests and the demo hold and close.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createCa } from "./ca.ts";
+import type { RecordedCall } from "./calls.ts";
+import { CallLog } from "./calls.ts";
+import type { ClientRequestInit, ClientResponse } from "./client.ts";
+import { _request } from "./client.ts";
+import type { ExampleCloud, ExampleCloudOptions } from "./clouds/example.ts";
+import { installExampleCloud } from "./clouds/example.ts";
+import { createDispatch } from "./dispatch.ts";
+import type { FaultSpec } from "./faults.ts";
+import { Faults } from "./faults.ts";
+import { Ledger } from "./ledger.ts";
+import { closeServers, loopback, SocketBook, startListeners } from "./listeners.ts";
+import { startProxy } from "./proxy.ts";
+import type { EmulatedRegistry } from "./registry.ts";
+import { Registry } from "./registry.ts";
+import type { RouteHandle, RouteHandler, RouteInfo, RouteSpec } from "./router.ts";
+import { Router } from "./router.ts";
+
+export interface EmulatorOptions {
+  /** Fixed ports on 127.0.0.1; default random (0). */
+  ports?: { https?: number; http?: number; proxy?: number };
+  example?: ExampleCloudOptions;
+}
+
+export interface Emulator {
+  /** The TLS listener: `https://127.0.0.1:PORT`; the certificate follows the SNI name. */
+  readonly httpsUrl: string;
+  /** The plain listener, for metadata-style endpoints: `http://127.0.0.1:PORT`. */
+  readonly httpUrl: string;
+  /** The CONNECT proxy: `http://127.0.0.1:PORT`. */
+  readonly proxyUrl: string;
+  readonly caPem: string;
+  /** The CA certificate as a file, for NODE_EXTRA_CA_CERTS. */
+  readonly caFile: string;
+  /** The emulator's temp dir (CA, key files); removed by close(). */
+  readonly dir: string;
+  readonly registry: EmulatedRegistry;
+  readonly example: ExampleCloud;
+  /** For a child process that reaches the emulator as a node behind a proxy does. */
+  env(): Record<string, string>;
+  route(spec: RouteSpec, handler: RouteHandler): RouteHandle;
+  routes(): RouteInfo[];
+  /** Calls of endpoint `id`, or of all endpoints; faulted calls count. */
+  calls(id?: string): number;
+  callCounts(): Record<string, number>;
+  /** What was sent, per call, in order. */
+  requests(id?: string): RecordedCall[];
+  /** The host:port of every CONNECT the proxy took. */
+  tunnels(): string[];
+  /** `prefix` + 24 random hex characters, unique and recorded in the ledger. */
+  issueSecret(prefix: string): string;
+  /** Every secret the emulator ever handed out, in order. */
+  issued(): string[];
+  /** Queue a fault for endpoint `id`. */
+  fault(id: string, spec: FaultSpec): void;
+  clearFaults(id?: string): void;
+  /** Request an emulated URL from this process, trusting the CA, without resolving any name. */
+  request(url: string | URL, init?: ClientRequestInit): Promise<ClientResponse>;
+  /** Stops everything and removes the temp dir; idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const ca = await createCa();
+  const dir = await mkdtemp(join(tmpdir(), "cloud-emulator-"));
+  const caFile = join(dir, "ca.pem");
+  const aborter = new AbortController();
+  const sockets = new SocketBook();
+  const router = new Router();
+  const faults = new Faults();
+  const ledger = new Ledger();
+  const calls = new CallLog();
+  const registry = new Registry(router);
+  const dispatch = createDispatch({ router, faults, ledger, calls, signal: aborter.signal });
+
+  let stop: () => Promise<void> = async () => {
+    aborter.abort();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await writeFile(caFile, ca.caPem, { mode: 0o644 });
+    const listeners = await startListeners({
+      ca,
+      dispatch,
+      sockets,
+      httpsPort: options.ports?.https,
+      httpPort: options.ports?.http,
+    });
+    stop = async () => {
+      aborter.abort();
+      await listeners.close();
+      await rm(dir, { recursive: true, force: true });
+    };
+    const proxy = await startProxy({ tls: listeners.https, dispatch, sockets, port: options.ports?.proxy });
+    stop = async () => {
+      aborter.abort();
+      await closeServers([proxy.server], sockets);
+      await listeners.close();
+      await rm(dir, { recursive: true, force: true });
+    };
+
+    let closing: Promise<void> | undefined;
+    const target = { httpsPort: listeners.httpsPort, httpPort: listeners.httpPort, caPem: ca.caPem };
+    const proxyUrl = `http://${loopback}:${proxy.port}`;
+    const emulator: Omit<Emulator, "example"> & { example?: ExampleCloud } = {
+      httpsUrl: `https://${loopback}:${listeners.httpsPort}`,
+      httpUrl: `http://${loopback}:${listeners.httpPort}`,
+      proxyUrl,
+      caPem: ca.caPem,
+      caFile,
+      dir,
+      registry,
+      env: () => ({ HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl, NODE_EXTRA_CA_CERTS: caFile }),
+      route: (spec, handler) => router.add(spec, handler),
+      routes: () => router.list(),
+      calls: (id) => calls.count(id),
+      callCounts: () => calls.counts(),
+      requests: (id) => calls.calls(id),
+      tunnels: () => [...proxy.tunnels],
+      issueSecret: (prefix) => ledger.issueSecret(prefix),
+      issued: () => ledger.issued(),
+      fault: (id, spec) => faults.add(id, spec),
+      clearFaults: (id) => faults.clear(id),
+      request: (url, init) => _request(target, url, init),
+      close: () => {
+        closing ??= stop();
+        return closing;
+      },
+    };
+    emulator.example = await installExampleCloud(emulator, options.example);
+    return emulator as Emulator;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * @kubelet-credential-provider/cloud-emulator: local stand-ins, on 127.0.0.1, for the cloud
+ * endpoints and registries the providers call. Cloud modules add their endpoints with route().
+ */
+export type { RecordedCall } from "./calls.ts";
+export type { ClientRequestInit, ClientResponse } from "./client.ts";
+export type { ExampleCloud, ExampleCloudOptions } from "./clouds/example.ts";
+export { exampleRegistryHosts, exampleTokenHost } from "./clouds/example.ts";
+export type { Emulator, EmulatorOptions } from "./emulator.ts";
+export { startEmulator } from "./emulator.ts";
+export type { FaultKind, FaultSpec } from "./faults.ts";
+export type { AcceptOptions, EmulatedRegistry, RegistryOptions, RegistryScheme } from "./registry.ts";
+export type { EmulatorRequest, Reply, Scheme } from "./request.ts";
+export { HttpError, json, text } from "./request.ts";
+export type { RouteContext, RouteHandle, RouteHandler, RouteInfo, RouteSpec } from "./router.ts";

@@ -1,0 +1,116 @@
+/**
+ * A minimal OCI distribution endpoint: `/v2/` with the registry's challenge and, for the bearer
+ * scheme, the token endpoint. It accepts exactly the credentials an emulated cloud issued for that
+ * registry host and nothing else, so a test proves that what a provider returns would pull.
+ */
+import type { EmulatorRequest, Reply } from "./request.ts";
+import { json } from "./request.ts";
+import type { RouteContext, Router } from "./router.ts";
+
+export type RegistryScheme = "bearer" | "basic";
+
+export interface RegistryOptions {
+  scheme: RegistryScheme;
+}
+
+export interface AcceptOptions {
+  /** After this the credentials are refused; default never. */
+  expiresAt?: Date;
+}
+
+export interface EmulatedRegistry {
+  /** Serve `/v2/` (and, for bearer, `/oauth2/token`) on `hostPattern`: exact or `*.suffix`. */
+  serve(hostPattern: string, options: RegistryOptions): void;
+  /** Credentials a cloud endpoint issued for registry `host`; refused at every other host. */
+  accept(host: string, username: string, password: string, options?: AcceptOptions): void;
+}
+
+// Registry tokens are short-lived in every cloud; an hour is enough for any test or demo.
+const _tokenValidityMs = 3600_000;
+const _apiVersion = { "docker-distribution-api-version": "registry/2.0" };
+
+export class Registry implements EmulatedRegistry {
+  readonly #router: Router;
+  /** host -> "username\0password" -> expiry (ms since epoch, Infinity for never). */
+  readonly #credentials = new Map<string, Map<string, number>>();
+  /** token -> the host it was issued for, and its expiry. */
+  readonly #tokens = new Map<string, { host: string; expires: number }>();
+
+  constructor(router: Router) {
+    this.#router = router;
+  }
+
+  serve(hostPattern: string, options: RegistryOptions): void {
+    const { scheme } = options;
+    if (scheme !== "bearer" && scheme !== "basic")
+      throw new Error(`unknown registry scheme ${String(scheme)}`);
+    this.#router.add(
+      { id: "registry.v2", host: hostPattern, method: ["GET", "HEAD"], path: "/v2/*" },
+      (req) => this.#v2(req, scheme),
+    );
+    if (scheme === "bearer") {
+      this.#router.add(
+        { id: "registry.token", host: hostPattern, method: "GET", path: "/oauth2/token" },
+        (req, ctx) => this.#token(req, ctx),
+      );
+    }
+  }
+
+  accept(host: string, username: string, password: string, options: AcceptOptions = {}): void {
+    const key = host.toLowerCase();
+    const forHost = this.#credentials.get(key) ?? new Map<string, number>();
+    forHost.set(`${username}\0${password}`, options.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
+    this.#credentials.set(key, forHost);
+  }
+
+  #valid(host: string, username: string, password: string): boolean {
+    const expires = this.#credentials.get(host)?.get(`${username}\0${password}`);
+    return expires !== undefined && expires > Date.now();
+  }
+
+  #v2(req: EmulatorRequest, scheme: RegistryScheme): Reply {
+    let authorized = false;
+    if (scheme === "bearer") {
+      const token = req.bearer();
+      const issued = token === undefined ? undefined : this.#tokens.get(token);
+      authorized = issued !== undefined && issued.host === req.host && issued.expires > Date.now();
+    } else {
+      const basic = req.basic();
+      authorized = basic !== undefined && this.#valid(req.host, basic.username, basic.password);
+    }
+    if (!authorized) {
+      const challenge =
+        scheme === "bearer"
+          ? `Bearer realm="https://${req.authority}/oauth2/token",service="${req.host}"`
+          : `Basic realm="${req.host}"`;
+      return _registryError(401, "UNAUTHORIZED", "authentication required", {
+        "www-authenticate": challenge,
+      });
+    }
+    if (req.path === "/v2/") return json(200, {}, _apiVersion);
+    // Only the ping is emulated; anything deeper is a name this registry does not hold.
+    return _registryError(404, "NAME_UNKNOWN", "repository name not known to registry");
+  }
+
+  #token(req: EmulatorRequest, ctx: RouteContext): Reply {
+    const service = req.query.get("service");
+    if (service !== null && service !== req.host) {
+      return _registryError(400, "UNSUPPORTED", `service ${service} is not ${req.host}`);
+    }
+    const basic = req.basic();
+    if (!basic || !this.#valid(req.host, basic.username, basic.password)) {
+      return _registryError(401, "UNAUTHORIZED", "invalid username or password", {
+        "www-authenticate": `Basic realm="${req.host}"`,
+      });
+    }
+    const token = ctx.issueSecret("registry-token-");
+    // An expired fault hands out a token /v2/ already refuses, as a stale cache would hold.
+    const expires = ctx.expired ? Date.now() - 60_000 : Date.now() + _tokenValidityMs;
+    this.#tokens.set(token, { host: req.host, expires });
+    return json(200, { token, access_token: token });
+  }
+}
+
+function _registryError(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  return json(status, { errors: [{ code, message, detail: null }] }, { ..._apiVersion, ...headers });
+}
