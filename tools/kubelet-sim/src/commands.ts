@@ -1,0 +1,411 @@
+/**
+ * The command line: `validate`, `lookup` and `verify`, as a function of argv and io that returns the
+ * exit status, so that it runs in tests without a process. cli.ts is the only caller that exits.
+ *
+ * Exit status: 0 success; 1 the answer is a failure (invalid config, a plugin that failed or was
+ * not run, an invalid image, credentials not accepted); 2 a mistake on the command line.
+ */
+import {
+  createHttpClient,
+  type HttpClient,
+  parseDurationNanos,
+  SecretRegistry,
+} from "@kubelet-credential-provider/core";
+import { type FlagDefs, flagHelp, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
+import { checkPluginBinaries, KUBELET_PLUGIN_TIMEOUT_MS } from "./exec.ts";
+import { createKubeletSimulator } from "./lookup.ts";
+import { execCountLines, type LookupEntry, lookupJson, lookupText } from "./report.ts";
+import { messageOf, safeLine } from "./text.ts";
+import type { ServiceAccount } from "./tokens.ts";
+import { validateConfigPath, validSummary } from "./validate.ts";
+import { verifyCredentials } from "./verify.ts";
+import { NAME, VERSION } from "./version.ts";
+
+/** Where the command line reads and writes. */
+export interface CliIo {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+  stdin: AsyncIterable<string | Uint8Array>;
+  /** The simulator's environment, which plugins inherit. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The HTTP client for verify; default: core's, configured by `env`. */
+  http?: HttpClient;
+}
+
+/** Exit statuses. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+interface _Writers {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+interface _Command {
+  summary: string;
+  usage: string;
+  about: string[];
+  flags: FlagDefs;
+  run(args: ParsedArgs, io: CliIo, write: _Writers, secrets: SecretRegistry): Promise<number>;
+}
+
+const _LOOKUP_FLAGS = {
+  config: {
+    type: "string",
+    placeholder: "PATH",
+    description: "The CredentialProviderConfig: a file, or a directory of *.json, *.yaml, *.yml files.",
+  },
+  "bin-dir": {
+    type: "string",
+    placeholder: "DIR",
+    description: "The plugin directory (the kubelet's --image-credential-provider-bin-dir).",
+  },
+  "service-account-token": {
+    type: "string",
+    placeholder: "TOKEN",
+    description: "The pod's service account token; without it the pod has no service account.",
+  },
+  "service-account": {
+    type: "string",
+    placeholder: "NAMESPACE/NAME",
+    description: 'The service account the token belongs to (default "default/default").',
+  },
+  "service-account-annotation": {
+    type: "list",
+    placeholder: "KEY=VALUE",
+    description: "An annotation of the service account.",
+  },
+  timeout: {
+    type: "string",
+    placeholder: "DURATION",
+    description: 'Kill a plugin after this long (Go duration, at most the kubelet\'s "1m", the default).',
+  },
+  output: { type: "string", placeholder: "text|json", description: 'The report format (default "text").' },
+  "show-secrets": { type: "boolean", description: "Print passwords instead of <redacted>." },
+  verify: { type: "boolean", description: "Try each image's credentials at its registry (see verify)." },
+} as const satisfies FlagDefs;
+
+const _VERIFY_FLAGS = {
+  username: { type: "string", placeholder: "USER", description: "The registry username." },
+  "password-stdin": { type: "boolean", description: "Read the password from stdin (required)." },
+} as const satisfies FlagDefs;
+
+const _COMMANDS: Record<string, _Command> = {
+  validate: {
+    summary: "check a CredentialProviderConfig with every rule of the kubelet",
+    usage: `${NAME} validate CONFIG`,
+    about: [
+      "Reads CONFIG (a file, or a directory whose *.json, *.yaml and *.yml files are read in name",
+      "order, as the kubelet 1.34+ does), decodes it strictly and applies every validation rule of",
+      "the kubelet. Prints `valid: N providers from F files`, or each issue on its own line with its",
+      "file and field path. Exit status 0 when valid, 1 when not.",
+    ],
+    flags: {},
+    run: _validate,
+  },
+  lookup: {
+    summary: "look up credentials for images as the kubelet does, running the plugins",
+    usage: `${NAME} lookup --config PATH --bin-dir DIR [flags] IMAGE...`,
+    about: [
+      "For each IMAGE in order, as the kubelet does before a pull: normalise it (no tag or digest),",
+      "run every provider whose matchImages match (or use its cache), decode each answer strictly,",
+      "apply tokenAttributes and the cache rules, and list the credentials that match the image in",
+      "the order the kubelet would try them. Caches last for the run. Ends with how many times each",
+      "plugin was executed (on stderr with --output json, whose stdout is one JSON array).",
+      "",
+      "Exit status 0 when every matching provider answered (an image may still get no credential);",
+      "1 when a provider failed or was not run, an image is invalid, a credential was not accepted",
+      "(--verify), or the config or plugins are not in place; 2 for a usage mistake.",
+    ],
+    flags: _LOOKUP_FLAGS,
+    run: _lookup,
+  },
+  verify: {
+    summary: "try a username and password at a registry, as a container runtime does",
+    usage: `${NAME} verify IMAGE --username USER --password-stdin`,
+    about: [
+      "GET https://REGISTRY/v2/ for IMAGE's registry (as written: docker.io for Docker Hub images);",
+      "follow a Bearer challenge to its token realm with the credentials as Basic auth and",
+      "IMAGE's pull scope, or use Basic auth directly, and say whether the registry accepted them.",
+      "HTTPS_PROXY, NO_PROXY and NODE_EXTRA_CA_CERTS apply. Exit status 0 when accepted, 1 when not.",
+    ],
+    flags: _VERIFY_FLAGS,
+    run: _verify,
+  },
+};
+
+/** Runs the command line. Never rejects; never prints a stack trace. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const secrets = new SecretRegistry();
+  const write: _Writers = {
+    out: (line) => io.stdout.write(`${line}\n`),
+    err: (line) => io.stderr.write(`${line}\n`),
+  };
+  const [first, ...rest] = argv;
+  let command: _Command | undefined;
+  try {
+    if (first === undefined) {
+      write.err(_topHelp().join("\n"));
+      return EXIT_USAGE;
+    }
+    if (first === "--help" || first === "-h" || first === "help") {
+      const topic = first === "help" ? rest[0] : undefined;
+      const target = topic === undefined ? undefined : _COMMANDS[topic];
+      if (topic !== undefined && target === undefined)
+        throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
+      write.out((target === undefined ? _topHelp() : _commandHelp(target)).join("\n"));
+      return EXIT_OK;
+    }
+    if (first === "--version") {
+      write.out(`${NAME} ${VERSION}`);
+      return EXIT_OK;
+    }
+    command = Object.hasOwn(_COMMANDS, first) ? _COMMANDS[first] : undefined;
+    if (command === undefined) {
+      throw new UsageError(
+        first.startsWith("-")
+          ? `unknown flag ${JSON.stringify(first)}`
+          : `unknown command ${JSON.stringify(first)}`,
+      );
+    }
+    const args = parseArgs(rest, command.flags);
+    if (args.help) {
+      write.out(_commandHelp(command).join("\n"));
+      return EXIT_OK;
+    }
+    if (args.version) {
+      write.out(`${NAME} ${VERSION}`);
+      return EXIT_OK;
+    }
+    return await command.run(args, io, write, secrets);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const see = command === undefined ? `${NAME} --help` : `${NAME} ${first} --help`;
+      write.err(`${NAME}: ${safeLine(error.message, secrets)} (see ${see})`);
+      return EXIT_USAGE;
+    }
+    write.err(`${NAME}: internal error: ${safeLine(messageOf(error), secrets)}`);
+    return EXIT_FAILED;
+  }
+}
+
+function _topHelp(): string[] {
+  const names = Object.keys(_COMMANDS);
+  const width = Math.max(...names.map((name) => name.length));
+  return [
+    `${NAME} ${VERSION}`,
+    "The kubelet's side of image credential provider plugins, for people debugging a pull.",
+    "",
+    `Usage: ${NAME} COMMAND [flags] [args]`,
+    "",
+    "Commands:",
+    ...names.map((name) => `  ${name.padEnd(width)}  ${_COMMANDS[name]?.summary ?? ""}`),
+    "",
+    `Run \`${NAME} COMMAND --help\` for a command's flags. \`${NAME} --version\` prints the version.`,
+  ];
+}
+
+function _commandHelp(command: _Command): string[] {
+  return [`Usage: ${command.usage}`, "", ...command.about, "", "Flags:", ...flagHelp(command.flags)];
+}
+
+async function _validate(args: ParsedArgs, _io: CliIo, write: _Writers): Promise<number> {
+  const [path, extra] = args.positionals;
+  if (path === undefined) throw new UsageError("missing argument CONFIG");
+  if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+  const report = await validateConfigPath(path);
+  if (report.valid) {
+    write.out(validSummary(report));
+    return EXIT_OK;
+  }
+  for (const issue of report.issues) write.out(issue);
+  return EXIT_FAILED;
+}
+
+async function _lookup(
+  args: ParsedArgs,
+  io: CliIo,
+  write: _Writers,
+  secrets: SecretRegistry,
+): Promise<number> {
+  const configPath = _required(args, "config");
+  const binDir = _required(args, "bin-dir");
+  const images = args.positionals;
+  if (images.length === 0) throw new UsageError("missing argument IMAGE");
+  const output = args.strings.get("output") ?? "text";
+  if (output !== "text" && output !== "json") {
+    throw new UsageError(`flag --output takes text or json, not ${JSON.stringify(output)}`);
+  }
+  const timeoutMs = _timeout(args.strings.get("timeout"));
+  const serviceAccount = _serviceAccount(args);
+  const tokenSecrets = new SecretRegistry();
+  secrets.add(serviceAccount?.token);
+  tokenSecrets.add(serviceAccount?.token);
+  const showSecrets = args.booleans.get("show-secrets") ?? false;
+
+  const validation = await validateConfigPath(configPath);
+  if (!validation.valid || validation.config === undefined) {
+    write.err(`${NAME}: the kubelet would not start: the credential provider config is invalid`);
+    for (const issue of validation.issues) write.err(safeLine(issue, secrets));
+    return EXIT_FAILED;
+  }
+  const config = validation.config;
+  const missing = await checkPluginBinaries(
+    binDir,
+    config.providers.map((provider) => provider.name),
+  );
+  if (missing !== undefined) {
+    write.err(`${NAME}: the kubelet would not start: ${safeLine(missing, secrets)}`);
+    return EXIT_FAILED;
+  }
+
+  const simulator = createKubeletSimulator({
+    config,
+    binDir,
+    timeoutMs,
+    env: io.env,
+    secrets,
+    ...(serviceAccount === undefined ? {} : { serviceAccount }),
+  });
+  const verify = args.booleans.get("verify") ?? false;
+  const http = verify
+    ? (io.http ?? createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets, env: io.env }))
+    : undefined;
+  const entries: LookupEntry[] = [];
+  for (const image of images) {
+    const entry: LookupEntry = await simulator.lookup(image);
+    if (http !== undefined && entry.credentials.length > 0)
+      Object.assign(entry, await _verifyEntry(entry, http, secrets));
+    entries.push(entry);
+  }
+
+  const counts = simulator.execCounts();
+  const options = { secrets, tokenSecrets, showSecrets };
+  if (output === "json") {
+    write.out(JSON.stringify(lookupJson(entries, options), null, 2));
+    for (const line of execCountLines(counts)) write.err(line);
+  } else {
+    for (const line of lookupText(entries, options)) write.out(line);
+    write.out("");
+    for (const line of execCountLines(counts)) write.out(line);
+  }
+  const failed = entries.some(
+    (entry) =>
+      entry.error !== undefined ||
+      entry.providers.some((provider) => provider.error !== undefined) ||
+      entry.verified === false,
+  );
+  return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+/** Tries an image's credentials in the kubelet's order until the registry accepts one. */
+async function _verifyEntry(
+  entry: LookupEntry,
+  http: HttpClient,
+  secrets: SecretRegistry,
+): Promise<Pick<LookupEntry, "verified" | "verifyError" | "verifyMessage">> {
+  const failures: string[] = [];
+  for (const credential of entry.credentials) {
+    const result = await verifyCredentials({
+      image: entry.image,
+      username: credential.username,
+      password: credential.password,
+      http,
+      secrets,
+    });
+    const what = `credential ${credential.key} from ${credential.provider}`;
+    if (result.outcome === "accepted") {
+      return { verified: true, verifyMessage: `${result.registry} accepted the ${what}: ${result.message}` };
+    }
+    failures.push(`${what}: ${result.outcome}: ${result.message}`);
+  }
+  const verifyError = failures.join("; ");
+  return { verified: false, verifyError, verifyMessage: verifyError };
+}
+
+async function _verify(
+  args: ParsedArgs,
+  io: CliIo,
+  write: _Writers,
+  secrets: SecretRegistry,
+): Promise<number> {
+  const [image, extra] = args.positionals;
+  if (image === undefined) throw new UsageError("missing argument IMAGE");
+  if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+  const username = _required(args, "username");
+  if (!args.booleans.get("password-stdin")) {
+    throw new UsageError("give the password on stdin with --password-stdin");
+  }
+  let password = "";
+  for await (const chunk of io.stdin)
+    password += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+  // As docker login --password-stdin: one trailing newline is not part of the password.
+  password = password.replace(/\r?\n$/, "");
+  secrets.add(password);
+  if (password === "") throw new UsageError("--password-stdin: stdin held no password");
+  const result = await verifyCredentials({
+    image,
+    username,
+    password,
+    secrets,
+    http: io.http ?? createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets, env: io.env }),
+  });
+  write.out(`${result.outcome}: ${safeLine(result.message, secrets)}`);
+  return result.outcome === "accepted" ? EXIT_OK : EXIT_FAILED;
+}
+
+function _required(args: ParsedArgs, name: string): string {
+  const value = args.strings.get(name);
+  if (value === undefined || value === "") throw new UsageError(`flag --${name} is required`);
+  return value;
+}
+
+function _timeout(text: string | undefined): number {
+  if (text === undefined) return KUBELET_PLUGIN_TIMEOUT_MS;
+  let nanos: bigint;
+  try {
+    nanos = parseDurationNanos(text);
+  } catch {
+    throw new UsageError(`flag --timeout takes a Go duration such as 10s, not ${JSON.stringify(text)}`);
+  }
+  const ms = Number(nanos / 1_000_000n);
+  if (ms <= 0 || ms > KUBELET_PLUGIN_TIMEOUT_MS) {
+    throw new UsageError(`flag --timeout must be more than 0s and at most the kubelet's 1m, not ${text}`);
+  }
+  return ms;
+}
+
+function _serviceAccount(args: ParsedArgs): ServiceAccount | undefined {
+  const token = args.strings.get("service-account-token");
+  const identity = args.strings.get("service-account");
+  const pairs = args.lists.get("service-account-annotation") ?? [];
+  if (token === undefined) {
+    if (identity !== undefined || pairs.length > 0) {
+      throw new UsageError(
+        "--service-account and --service-account-annotation describe the token's service account: give --service-account-token too",
+      );
+    }
+    return undefined;
+  }
+  if (token === "") throw new UsageError("flag --service-account-token is empty");
+  let namespace = "default";
+  let name = "default";
+  if (identity !== undefined) {
+    const match = /^([^/]+)\/([^/]+)$/.exec(identity);
+    if (match === null) {
+      throw new UsageError(`flag --service-account takes NAMESPACE/NAME, not ${JSON.stringify(identity)}`);
+    }
+    namespace = match[1] as string;
+    name = match[2] as string;
+  }
+  const annotations: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) {
+      throw new UsageError(`flag --service-account-annotation takes KEY=VALUE, not ${JSON.stringify(pair)}`);
+    }
+    annotations[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return { namespace, name, token, annotations };
+}

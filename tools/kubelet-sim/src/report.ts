@@ -1,0 +1,102 @@
+/**
+ * The lookup report, for people (text) and for programs (JSON). Passwords are `<redacted>` unless
+ * shown on purpose; every other text that came from a plugin or a registry has every registered
+ * secret masked, so the service account token never appears.
+ */
+import type { SecretRegistry } from "@kubelet-credential-provider/core";
+import type { ImageReport } from "./lookup.ts";
+import { safeLine, safeLines } from "./text.ts";
+
+/** The placeholder for a password that is not shown. */
+export const REDACTED = "<redacted>";
+
+/** An image's report with the verification of its credentials, when asked for. */
+export interface LookupEntry extends ImageReport {
+  verified?: boolean;
+  verifyError?: string;
+  /** For the text report: what the registry said. */
+  verifyMessage?: string;
+}
+
+/** Options for the reports. */
+export interface ReportOptions {
+  secrets: SecretRegistry;
+  /** Print passwords (stdout only). The service account token is still masked. */
+  showSecrets: boolean;
+  /** Masks only the service account token, for passwords shown on purpose. */
+  tokenSecrets: SecretRegistry;
+}
+
+/** The JSON document of `lookup --output json`: one entry per image, in the order given. */
+export function lookupJson(entries: readonly LookupEntry[], options: ReportOptions): unknown[] {
+  const mask = (text: string) => options.secrets.redact(text);
+  return entries.map((entry) => {
+    const out: Record<string, unknown> = {
+      image: entry.image,
+      normalizedImage: entry.normalizedImage,
+    };
+    if (entry.error !== undefined) out.error = mask(entry.error);
+    out.providers = entry.providers.map((provider) => ({
+      name: provider.name,
+      executed: provider.executed,
+      cached: provider.cached,
+      ...(provider.error === undefined ? {} : { error: mask(provider.error) }),
+    }));
+    out.credentials = entry.credentials.map((credential) => ({
+      provider: credential.provider,
+      key: mask(credential.key),
+      username: mask(credential.username),
+      password: _password(credential.password, options),
+    }));
+    if (entry.verified !== undefined) out.verified = entry.verified;
+    if (entry.verifyError !== undefined) out.verifyError = mask(entry.verifyError);
+    return out;
+  });
+}
+
+/** The text report: a block per image. */
+export function lookupText(entries: readonly LookupEntry[], options: ReportOptions): string[] {
+  const safe = (text: string) => safeLine(text, options.secrets);
+  const lines: string[] = [];
+  for (const entry of entries) {
+    if (entry.normalizedImage === null) {
+      lines.push(`${safe(entry.image)}: invalid image: ${safe(entry.error ?? "")}`);
+      continue;
+    }
+    lines.push(`${safe(entry.image)} -> ${entry.normalizedImage}`);
+    if (entry.providers.length === 0) {
+      lines.push("  no provider matches this image: the kubelet pulls it without plugin credentials");
+    }
+    for (const provider of entry.providers) {
+      if (provider.error !== undefined) {
+        const [first = "", ...rest] = safeLines(provider.error, options.secrets);
+        lines.push(`  provider ${provider.name}: failed${provider.executed ? " (executed)" : ""}: ${first}`);
+        for (const line of rest) lines.push(`      ${line}`);
+      } else {
+        lines.push(`  provider ${provider.name}: ${provider.cached ? "served from cache" : "executed"}`);
+      }
+    }
+    for (const credential of entry.credentials) {
+      lines.push(
+        `  credential ${safe(credential.key)} from ${credential.provider}: username ${JSON.stringify(safe(credential.username))}, password ${options.showSecrets ? JSON.stringify(_password(credential.password, options)) : REDACTED}`,
+      );
+    }
+    if (entry.providers.length > 0 && entry.credentials.length === 0) {
+      lines.push("  no credential matches this image: the kubelet pulls it without credentials");
+    }
+    if (entry.verified !== undefined) {
+      const message = safe(entry.verifyMessage ?? entry.verifyError ?? "");
+      lines.push(`  verify: ${entry.verified ? "accepted" : "not accepted"}: ${message}`);
+    }
+  }
+  return lines;
+}
+
+/** `executed NAME N times`, one line per configured provider. */
+export function execCountLines(counts: Readonly<Record<string, number>>): string[] {
+  return Object.entries(counts).map(([name, count]) => `executed ${name} ${count} times`);
+}
+
+function _password(password: string, options: ReportOptions): string {
+  return options.showSecrets ? options.tokenSecrets.redact(password) : REDACTED;
+}
