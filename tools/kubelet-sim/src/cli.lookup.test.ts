@@ -327,6 +327,31 @@ describe("how a plugin is run", () => {
   });
 });
 
+describe("--plugin-stderr-dir", () => {
+  it("keeps each run's raw stderr, also when the plugin succeeds", async () => {
+    const binDir = makeBinDir(tmp.path("stderr-bin"), { noisy: "counting" });
+    const config = writeConfig(tmp.path("stderr.json"), [
+      provider("noisy", ["*.example"], { env: { STDERR_NOTE: "hello from noisy", CACHE_KEY_TYPE: "Image" } }),
+    ]);
+    const dir = tmp.path("stderr-out");
+    const run = await runSim([
+      "lookup",
+      "--config",
+      config,
+      "--bin-dir",
+      binDir,
+      "--plugin-stderr-dir",
+      dir,
+      "a.example/one",
+      "a.example/two",
+    ]);
+    expect(run.code).toBe(0);
+    const { readdirSync, readFileSync } = await import("node:fs");
+    expect(readdirSync(dir).sort()).toEqual(["1-noisy.stderr", "2-noisy.stderr"]);
+    expect(readFileSync(`${dir}/2-noisy.stderr`, "utf8")).toBe("hello from noisy run 1\n");
+  });
+});
+
 describe("merging several providers' answers (the kubelet's keyring)", () => {
   let report: JsonEntry[];
   let run: SimRun;

@@ -84,6 +84,11 @@ const _LOOKUP_FLAGS = {
   output: { type: "string", placeholder: "text|json", description: 'The report format (default "text").' },
   "show-secrets": { type: "boolean", description: "Print passwords instead of <redacted>." },
   verify: { type: "boolean", description: "Try each image's credentials at its registry (see verify)." },
+  "plugin-stderr-dir": {
+    type: "string",
+    placeholder: "DIR",
+    description: "Keep every plugin run's raw stderr in DIR (N-NAME.stderr), also when it succeeds.",
+  },
 } as const satisfies FlagDefs;
 
 const _VERIFY_FLAGS = {
@@ -243,6 +248,7 @@ async function _lookup(
   secrets.add(serviceAccount?.token);
   tokenSecrets.add(serviceAccount?.token);
   const showSecrets = args.booleans.get("show-secrets") ?? false;
+  const pluginStderrDir = args.strings.get("plugin-stderr-dir");
 
   const validation = await validateConfigPath(configPath);
   if (!validation.valid || validation.config === undefined) {
@@ -267,6 +273,7 @@ async function _lookup(
     env: io.env,
     secrets,
     ...(serviceAccount === undefined ? {} : { serviceAccount }),
+    ...(pluginStderrDir === undefined ? {} : { pluginStderrDir }),
   });
   const verify = args.booleans.get("verify") ?? false;
   const http = verify

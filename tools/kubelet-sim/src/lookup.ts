@@ -7,6 +7,7 @@
  * A simulator keeps its caches for its lifetime, so later images of one run hit what earlier ones
  * cached, exactly as on a node; it counts how often it ran each plugin.
  */
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CredentialProvider, CredentialProviderConfig } from "@kubelet-credential-provider/core";
 import { parseImage, SecretRegistry, urlsMatch } from "@kubelet-credential-provider/core";
@@ -67,6 +68,11 @@ export interface KubeletSimulatorOptions {
   secrets?: SecretRegistry;
   /** The clock for cache expiry, in milliseconds. Default Date.now. */
   now?: () => number;
+  /**
+   * Where to keep each plugin run's raw stderr (`N-NAME.stderr`), unredacted: for operators who
+   * want to see what a plugin said when it succeeded, and for tests that scan it for leaks.
+   */
+  pluginStderrDir?: string;
 }
 
 /** Per-lookup options. */
@@ -102,6 +108,7 @@ export function createKubeletSimulator(options: KubeletSimulatorOptions): Kubele
     execs: 0,
   }));
   secrets.add(options.serviceAccount?.token);
+  let runNumber = 0;
 
   const provide = async (
     state: _ProviderState,
@@ -132,6 +139,11 @@ export function createKubeletSimulator(options: KubeletSimulatorOptions): Kubele
       stdin,
       timeoutMs,
     });
+    if (options.pluginStderrDir !== undefined) {
+      runNumber++;
+      await mkdir(options.pluginStderrDir, { recursive: true });
+      await writeFile(join(options.pluginStderrDir, `${runNumber}-${provider.name}.stderr`), run.stderr);
+    }
     const stdout = run.stdout.toString("utf8");
     // Before any message can quote them: whatever the plugin meant as passwords is a secret.
     for (const password of passwordsIn(stdout)) secrets.add(password);

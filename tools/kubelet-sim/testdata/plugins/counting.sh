@@ -7,6 +7,7 @@
 #   auth           $AUTH_JSON verbatim, or one entry for the image's registry host with
 #                  $USERNAME (default "user") and $PASSWORD (default "secret-<run number>");
 #                  PASSWORD=token answers with the request's serviceAccountToken.
+# With $STDERR_NOTE set it also writes "<note> run <n>" to stderr, and still succeeds.
 set -eu
 request=$(cat)
 field() {
@@ -25,6 +26,7 @@ else
   run=1
 fi
 
+if [ -n "${STDERR_NOTE:-}" ]; then echo "$STDERR_NOTE run $run" >&2; fi
 password=${PASSWORD:-secret-$run}
 if [ "$password" = "token" ]; then password=$(field serviceAccountToken); fi
 auth=${AUTH_JSON:-"{\"$registry\":{\"username\":\"${USERNAME:-user}\",\"password\":\"$password\"}}"}
