@@ -1,101 +1,154 @@
 /**
- * dist/bin/example-credential-provider, the standalone executable, run as the kubelet runs it:
- * no Node on the node, whatever NODE_OPTIONS says, one answer on stdout and nothing on stderr.
+ * dist/bin/example-credential-provider, run by dist/bin/kubelet-credential-sim as the kubelet
+ * runs it, against the Example cloud in the emulator: reached at its real hostnames through
+ * HTTPS_PROXY with the emulator's CA, with no Node and no PATH on the "node".
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { execProvider } from "@kubelet-credential-provider/demo/exec-provider";
-import type { TokenService } from "@kubelet-credential-provider/demo/token-service";
-import { startTokenService } from "@kubelet-credential-provider/demo/token-service";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { E2E } from "./harness.ts";
+import { startE2E } from "./harness.ts";
 
-const binary = resolve(import.meta.dirname, "../../dist/bin/example-credential-provider");
-const apiKey = "e2e-api-key-0123456789abcdef";
-let service: TokenService;
-let workDir: string;
-let args: string[];
-
+let e2e: E2E;
 beforeAll(async () => {
-  if (!existsSync(binary)) throw new Error(`${binary} is missing: run pnpm build first`);
-  service = await startTokenService(apiKey);
-  workDir = mkdtempSync(join(tmpdir(), "kcp-e2e-"));
-  writeFileSync(join(workDir, "api-key"), apiKey);
-  args = [`--token-url=${service.url}`, `--api-key-file=${join(workDir, "api-key")}`];
+  e2e = await startE2E();
 });
 afterAll(async () => {
-  await service?.close();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  await e2e?.close();
 });
 
-const request = (image = "registry.example.com/team/app", apiVersion = "v1") => ({
-  kind: "CredentialProviderRequest",
-  apiVersion: `credentialprovider.kubelet.k8s.io/${apiVersion}`,
-  image,
-});
+const IMAGE = "registry.example.com/team/app:1.0";
 
-function expectAnswer(result: { code: number | null; stdout: string; stderr: string }, apiVersion = "v1") {
-  expect(result.stderr).toBe("");
-  expect(result.code).toBe(0);
-  const response = JSON.parse(result.stdout);
-  expect(response).toMatchObject({
-    kind: "CredentialProviderResponse",
-    apiVersion: `credentialprovider.kubelet.k8s.io/${apiVersion}`,
-    cacheKeyType: "Registry",
-    auth: { "registry.example.com": { username: "node" } },
-  });
-  expect(service.issued).toContain(response.auth["registry.example.com"].password);
-  // Half of the one hour the token service grants, give or take the time the call took.
-  expect(response.cacheDuration).toMatch(/^(29m5\d|30m0)s$/);
-}
-
-describe("dist/bin/example-credential-provider", () => {
-  it("answers under env -i: no Node on PATH, no environment at all", async () => {
-    expectAnswer(await execProvider(binary, args, request(), { env: {} }));
-  });
-
-  it("ignores NODE_OPTIONS", async () => {
-    const env = { NODE_OPTIONS: "--require /nonexistent" };
-    expectAnswer(await execProvider(binary, args, request(), { env }));
-  });
-
-  it.each(["v1", "v1beta1", "v1alpha1"])("answers %s in its own version", async (apiVersion) => {
-    expectAnswer(await execProvider(binary, args, request(undefined, apiVersion), { env: {} }), apiVersion);
-  });
-
-  it("refuses another registry without calling the token service", async () => {
-    const before = service.calls();
-    const result = await execProvider(binary, args, request("docker.io/library/nginx"), { env: {} });
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toBe(
-      "example-credential-provider: not this provider's registry: docker.io is not an Example registry\n",
+describe("example-credential-provider through the kubelet simulator", () => {
+  it("gets credentials that the registry accepts, one token call per registry", async () => {
+    const before = e2e.emulator.calls("example.token");
+    const run = await e2e.lookup(
+      e2e.config("example.yaml"),
+      [
+        IMAGE,
+        "registry.example.com/team/other",
+        "eu.registry.example.com/team/app",
+        "docker.io/library/nginx",
+      ],
+      { flags: ["--verify"] },
     );
-    expect(service.calls()).toBe(before);
-  });
-
-  it("fails cleanly with a wrong API key, and never prints the key", async () => {
-    const badKey = join(workDir, "bad-key");
-    writeFileSync(badKey, "wrong-key-abcdefghijkl");
-    const result = await execProvider(binary, [args[0] as string, `--api-key-file=${badKey}`], request(), {
-      env: {},
+    expect(run.stderr).toBe("executed example-credential-provider 2 times\n");
+    expect(run.code).toBe(0);
+    const [first, second, eu, hub] = run.entries;
+    expect(first).toMatchObject({
+      normalizedImage: "registry.example.com/team/app",
+      providers: [{ name: "example-credential-provider", executed: true, cached: false }],
+      credentials: [
+        { provider: "example-credential-provider", key: "registry.example.com", username: "node" },
+      ],
+      verified: true,
     });
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toBe(
-      "example-credential-provider: cloud authentication failed: token service answered 401\n",
+    expect(first?.credentials[0]?.password).toBe("<redacted>");
+    // Registry cache key: the second image of the same registry is served from the kubelet's cache.
+    expect(second?.providers).toEqual([
+      { name: "example-credential-provider", executed: false, cached: true },
+    ]);
+    expect(second?.verified).toBe(true);
+    expect(eu).toMatchObject({ credentials: [{ key: "eu.registry.example.com" }], verified: true });
+    expect(hub).toMatchObject({ normalizedImage: "docker.io/library/nginx", providers: [], credentials: [] });
+    expect(e2e.emulator.calls("example.token") - before).toBe(2);
+    e2e.expectNoLeaks(run);
+  });
+
+  it.each(["v1beta1", "v1alpha1"])("speaks credentialprovider.kubelet.k8s.io/%s", async (version) => {
+    const config = e2e.config("example.yaml", (text) =>
+      text.replace("credentialprovider.kubelet.k8s.io/v1", `credentialprovider.kubelet.k8s.io/${version}`),
     );
+    const run = await e2e.lookup(config, [IMAGE]);
+    expect(run.code).toBe(0);
+    expect(run.entries[0]?.credentials).toHaveLength(1);
+    e2e.expectNoLeaks(run);
   });
 
-  it("keeps every secret out of stderr at -v 10", async () => {
-    const result = await execProvider(binary, [...args, "-v", "10"], request(), { env: {} });
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/token -> 200/);
-    for (const secret of [apiKey, ...service.issued]) expect(result.stderr).not.toContain(secret);
+  it("ignores NODE_OPTIONS, in the simulator and in the provider", async () => {
+    const run = await e2e.lookup(e2e.config("example.yaml"), [IMAGE], {
+      env: { NODE_OPTIONS: "--require /nonexistent" },
+    });
+    expect(run.code).toBe(0);
+    expect(run.entries[0]?.credentials).toHaveLength(1);
+    expect(run.pluginStderr).toEqual([""]);
   });
 
-  it("prints its version", async () => {
-    const result = await execProvider(binary, ["--version"], undefined, { env: {}, stdin: "" });
-    expect(result).toMatchObject({ code: 0, stdout: "example-credential-provider 0.1.0\n", stderr: "" });
+  it("refuses a host that a too-wide matchImages sends it, without calling its cloud", async () => {
+    const config = e2e.config("example.yaml", (text) =>
+      text.replace('- "*.registry.example.com"', '- "*.example.com"'),
+    );
+    const before = e2e.emulator.calls("example.token");
+    const run = await e2e.lookup(config, ["mirror.example.com/team/app"]);
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toContain(
+      "example-credential-provider: not this provider's registry: mirror.example.com is not an Example registry",
+    );
+    expect(e2e.emulator.calls("example.token")).toBe(before);
+    e2e.expectNoLeaks(run);
+  });
+
+  it("reports a wrong API key as an authentication failure", async () => {
+    const config = e2e.config("example.yaml", (text) =>
+      text.replace(/--api-key-file=\S+/, "--api-key-file=/dev/null"),
+    );
+    const run = await e2e.lookup(config, [IMAGE]);
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toContain(
+      "cloud authentication failed: token service answered 401",
+    );
+    e2e.expectNoLeaks(run);
+  });
+
+  it("keeps every secret out of its logs at -v 10", async () => {
+    const config = e2e.config("example.yaml", (text) => text.replace("args:\n", "args:\n      - -v=10\n"));
+    const run = await e2e.lookup(config, [IMAGE]);
+    expect(run.code).toBe(0);
+    expect(run.pluginStderr[0]).toMatch(/POST https:\/\/auth\.registry\.example\.com\/token -> 200/);
+    e2e.expectNoLeaks(run);
+  });
+});
+
+describe("cloud faults, as the provider's HTTP client meets them", () => {
+  it("retries a 503 and succeeds", async () => {
+    e2e.emulator.fault("example.token", { kind: "status", status: 503, times: 1 });
+    const before = e2e.emulator.calls("example.token");
+    const run = await e2e.lookup(e2e.config("example.yaml"), [IMAGE]);
+    expect(run.code).toBe(0);
+    expect(e2e.emulator.calls("example.token") - before).toBe(2);
+    e2e.expectNoLeaks(run);
+  });
+
+  it("honours Retry-After on a 429", async () => {
+    e2e.emulator.fault("example.token", { kind: "status", status: 429, retryAfter: 1, times: 1 });
+    const started = Date.now();
+    const run = await e2e.lookup(e2e.config("example.yaml"), [IMAGE]);
+    expect(run.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    e2e.expectNoLeaks(run);
+  });
+
+  it("survives a reset connection", async () => {
+    e2e.emulator.fault("example.token", { kind: "reset", times: 1 });
+    const run = await e2e.lookup(e2e.config("example.yaml"), [IMAGE]);
+    expect(run.code).toBe(0);
+    e2e.expectNoLeaks(run);
+  });
+
+  it("fails clearly on a malformed answer", async () => {
+    e2e.emulator.fault("example.token", { kind: "malformed", times: 1 });
+    const run = await e2e.lookup(e2e.config("example.yaml"), [IMAGE]);
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(/answered 200 with a body that is not JSON/);
+    e2e.expectNoLeaks(run);
+  });
+
+  it("gives up at its deadline when the cloud hangs", async () => {
+    e2e.emulator.fault("example.token", { kind: "hang", times: 1 });
+    const config = e2e.config("example.yaml", (text) =>
+      text.replace("args:\n", "args:\n      - --deadline=2s\n"),
+    );
+    const run = await e2e.lookup(config, [IMAGE]);
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(/timed out: no answer within the deadline of 2s/);
+    e2e.expectNoLeaks(run);
   });
 });

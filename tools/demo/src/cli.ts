@@ -1,85 +1,110 @@
 /**
- * `pnpm demo`: the built example provider (dist/bin) answering the kubelet's requests against a
- * local token service, then a request it must refuse. Until the cloud providers land, this is
- * the whole tour; it cleans up after itself, also on Ctrl-C.
+ * `pnpm demo`: the built executables in dist/bin doing a kubelet's work against the local cloud
+ * emulator. The kubelet simulator runs each provider as the kubelet would, for a few images, and
+ * checks the credentials at the emulated registry; the providers reach their cloud's real hostnames
+ * through HTTPS_PROXY with the emulator's CA, as on a node behind a corporate proxy.
+ *
+ * Everything started here is stopped on the way out, also on Ctrl-C: the emulator's listeners, the
+ * simulator and its plugins, and the temporary directory.
  */
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { execProvider } from "./exec-provider.ts";
-import { startTokenService } from "./token-service.ts";
+import { join, relative, resolve } from "node:path";
+import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 
 const root = resolve(import.meta.dirname, "../../..");
-const binary = join(root, "dist/bin/example-credential-provider");
-if (!existsSync(binary)) {
-  console.error(`${binary} is missing: run pnpm build first`);
-  process.exit(1);
+const binDir = join(root, "dist/bin");
+const sim = join(binDir, "kubelet-credential-sim");
+const IMAGES = [
+  "registry.example.com/team/app:1.0",
+  "registry.example.com/team/worker:2.3",
+  "eu.registry.example.com/team/app:1.0",
+  "docker.io/library/nginx:1.27",
+];
+
+for (const name of ["kubelet-credential-sim", "example-credential-provider"]) {
+  if (!existsSync(join(binDir, name))) {
+    console.error(`demo: dist/bin/${name} is missing: run pnpm build first`);
+    process.exit(1);
+  }
 }
 
 const workDir = mkdtempSync(join(tmpdir(), "kcp-demo-"));
-const apiKey = `demo-api-key-${randomBytes(8).toString("hex")}`;
-const keyFile = join(workDir, "api-key");
-writeFileSync(keyFile, `${apiKey}\n`, { mode: 0o600 });
-const service = await startTokenService(apiKey);
-
-let cleaned = false;
-const cleanup = async () => {
-  if (cleaned) return;
-  cleaned = true;
-  await service.close();
-  rmSync(workDir, { recursive: true, force: true });
+const emulator = await startEmulator();
+let child: ChildProcess | undefined;
+let stopping: Promise<void> | undefined;
+const stop = () => {
+  stopping ??= (async () => {
+    child?.kill("SIGTERM");
+    await emulator.close();
+    rmSync(workDir, { recursive: true, force: true });
+  })();
+  return stopping;
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    void cleanup().then(() => process.exit(130));
+    void stop().then(() => process.exit(130));
   });
 }
 
-const args = [`--token-url=${service.url}`, `--api-key-file=${keyFile}`];
-const mask = (text: string) => service.issued.reduce((acc, pw) => acc.replaceAll(pw, "<redacted>"), text);
-let failed = false;
+try {
+  const config = join(workDir, "example.yaml");
+  const template = readFileSync(join(import.meta.dirname, "../example.yaml"), "utf8");
+  writeFileSync(config, template.replaceAll("{{API_KEY_FILE}}", emulator.example.apiKeyFile));
+  const stderrDir = join(workDir, "plugin-stderr");
 
-console.log("kubelet-credential-providers demo: dist/bin/example-credential-provider\n");
-for (const [title, image, apiVersion, expectOk] of [
-  ["a private image, v1", "registry.example.com/team/app", "v1", true],
-  ["another registry host, v1beta1", "eu.registry.example.com/team/app", "v1beta1", true],
-  ["an image of another registry", "docker.io/library/nginx", "v1", false],
-] as const) {
-  const request = {
-    kind: "CredentialProviderRequest",
-    apiVersion: `credentialprovider.kubelet.k8s.io/${apiVersion}`,
-    image,
-  };
-  const result = await execProvider(binary, args, request);
-  console.log(`- ${title}: ${image}`);
-  console.log(`  exit ${result.code} in ${result.ms} ms`);
-  if (result.stdout) {
-    const response = JSON.parse(result.stdout) as {
-      cacheKeyType: string;
-      cacheDuration?: string;
-      auth?: Record<string, { username: string }>;
+  console.log("kubelet-credential-providers demo\n");
+  console.log(`cloud emulator: https ${emulator.httpsUrl}, proxy ${emulator.proxyUrl} (work dir ${workDir})`);
+  console.log(`kubelet config: ${relative(root, join(import.meta.dirname, "../example.yaml"))}`);
+  console.log(
+    `\n$ kubelet-credential-sim lookup --config example.yaml --bin-dir dist/bin --verify \\\n    ${IMAGES.join(" ")}\n`,
+  );
+
+  const args = [
+    "lookup",
+    "--config",
+    config,
+    "--bin-dir",
+    binDir,
+    "--verify",
+    "--plugin-stderr-dir",
+    stderrDir,
+  ];
+  // The kubelet's environment on a node behind a proxy: no Node, no PATH needed.
+  const result = await new Promise<{ code: number | null; output: string }>((resolveRun, reject) => {
+    child = spawn(sim, [...args, ...IMAGES], { env: emulator.env(), stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const show = (chunk: Buffer) => {
+      output += chunk;
+      process.stdout.write(chunk);
     };
-    for (const [key, auth] of Object.entries(response.auth ?? {})) {
-      console.log(`  credential for ${key}: username ${auth.username}, password <redacted>`);
-    }
-    console.log(
-      `  cached by ${response.cacheKeyType} for ${response.cacheDuration ?? "the default duration"}`,
-    );
+    child.stdout?.on("data", show);
+    child.stderr?.on("data", show);
+    child.on("error", reject);
+    child.on("close", (code) => resolveRun({ code, output }));
+  });
+
+  const pluginStderr = existsSync(stderrDir)
+    ? readdirSync(stderrDir).map((file) => readFileSync(join(stderrDir, file), "utf8"))
+    : [];
+  const leaked = emulator
+    .issued()
+    .filter((secret) => [result.output, ...pluginStderr].some((text) => text.includes(secret)));
+  const counts = Object.entries(emulator.callCounts())
+    .map(([id, n]) => `${id} ${n}`)
+    .join(", ");
+  console.log(`\nemulated cloud calls: ${counts}`);
+  console.log(
+    leaked.length === 0
+      ? `leak check: none of the ${emulator.issued().length} secrets the cloud issued appears in any output`
+      : `leak check: ${leaked.length} issued secret(s) appeared in the output`,
+  );
+  if (result.code !== 0 || leaked.length > 0) {
+    console.error(`demo: failed (simulator exit ${result.code})`);
+    process.exitCode = 1;
   }
-  if (result.stderr) console.log(`  stderr: ${mask(result.stderr.trim())}`);
-  if ((result.code === 0) !== expectOk) failed = true;
-  if (service.issued.some((pw) => result.stderr.includes(pw))) {
-    console.log("  LEAK: an issued password reached stderr");
-    failed = true;
-  }
-  console.log("");
-}
-console.log(
-  `token service calls: ${service.calls()} (one per credential issued; the refused image made none)`,
-);
-await cleanup();
-if (failed) {
-  console.error("demo: a provider did not behave as expected");
-  process.exit(1);
+} finally {
+  await stop();
 }

@@ -1,0 +1,141 @@
+/**
+ * The e2e harness: the cloud emulator, and `dist/bin/kubelet-credential-sim lookup` running the
+ * built providers from `dist/bin` as the kubelet would, with nothing but the emulator's proxy
+ * settings in their environment (no PATH, no Node). Every byte any process wrote is kept so that
+ * each test can check that no secret the emulator issued leaked.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
+import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
+
+export const binDir = resolve(import.meta.dirname, "../../dist/bin");
+const sim = join(binDir, "kubelet-credential-sim");
+const testdata = resolve(import.meta.dirname, "../testdata");
+
+/** One entry of `lookup --output json` (see tools/kubelet-sim/README.md). */
+export interface LookupEntry {
+  image: string;
+  normalizedImage: string | null;
+  error?: string;
+  providers: Array<{ name: string; executed: boolean; cached: boolean; error?: string }>;
+  credentials: Array<{ provider: string; key: string; username: string; password: string }>;
+  verified?: boolean;
+  verifyError?: string;
+}
+
+export interface LookupRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The raw stderr of every plugin run, in order. */
+  pluginStderr: string[];
+  entries: LookupEntry[];
+  execCounts: Record<string, number>;
+}
+
+export interface LookupOptions {
+  /** Extra environment for the simulator, and so for the plugins. */
+  env?: Record<string, string>;
+  /** Extra simulator flags, before the images. */
+  flags?: string[];
+}
+
+export interface E2E {
+  emulator: Emulator;
+  /** Writes testdata/NAME with {{PLACEHOLDERS}} filled in and `edit` applied; returns its path. */
+  config(name: string, edit?: (text: string) => string): string;
+  lookup(config: string, images: string[], options?: LookupOptions): Promise<LookupRun>;
+  /** `kubelet-credential-sim verify IMAGE --username U --password-stdin`. */
+  verify(image: string, username: string, password: string): Promise<LookupRun>;
+  /** Fails if any secret the emulator issued appears in anything the processes printed. */
+  expectNoLeaks(run: LookupRun): void;
+  close(): Promise<void>;
+}
+
+export async function startE2E(): Promise<E2E> {
+  for (const name of ["kubelet-credential-sim", "example-credential-provider"]) {
+    if (!existsSync(join(binDir, name))) throw new Error(`dist/bin/${name} is missing: run pnpm build first`);
+  }
+  const emulator = await startEmulator();
+  const dir = mkdtempSync(join(tmpdir(), "kcp-e2e-"));
+  let runs = 0;
+  return {
+    emulator,
+    config(name, edit = (text) => text) {
+      const text = readFileSync(join(testdata, name), "utf8").replaceAll(
+        "{{API_KEY_FILE}}",
+        emulator.example.apiKeyFile,
+      );
+      const path = join(dir, `${runs++}-${name}`);
+      writeFileSync(path, edit(text));
+      return path;
+    },
+    async lookup(config, images, options = {}) {
+      const stderrDir = join(dir, `run-${runs++}`);
+      const args = ["lookup", "--config", config, "--bin-dir", binDir, "--output", "json"];
+      args.push("--plugin-stderr-dir", stderrDir, ...(options.flags ?? []), ...images);
+      const result = await _run(sim, args, { ...emulator.env(), ...options.env });
+      const pluginStderr = existsSync(stderrDir)
+        ? readdirSync(stderrDir)
+            .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))
+            .map((file) => readFileSync(join(stderrDir, file), "utf8"))
+        : [];
+      let entries: LookupEntry[] = [];
+      try {
+        entries = JSON.parse(result.stdout) as LookupEntry[];
+      } catch {
+        // Left empty: the test's assertions on code and stderr say what went wrong.
+      }
+      const execCounts: Record<string, number> = {};
+      for (const match of result.stderr.matchAll(/^executed (\S+) (\d+) times?$/gm)) {
+        execCounts[match[1] as string] = Number(match[2]);
+      }
+      return { ...result, pluginStderr, entries, execCounts };
+    },
+    async verify(image, username, password) {
+      const result = await _run(
+        sim,
+        ["verify", image, "--username", username, "--password-stdin"],
+        emulator.env(),
+        {
+          stdin: `${password}\n`,
+        },
+      );
+      return { ...result, pluginStderr: [], entries: [], execCounts: {} };
+    },
+    expectNoLeaks(run) {
+      const printed = [run.stdout, run.stderr, ...run.pluginStderr].join("\n");
+      const leaked = emulator.issued().filter((secret) => printed.includes(secret));
+      if (leaked.length > 0) {
+        throw new Error(
+          `issued secrets leaked into output: ${leaked.map((s) => `${s.slice(0, 12)}…`).join(", ")}`,
+        );
+      }
+    },
+    async close() {
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function _run(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(file, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin.end(options.stdin ?? "");
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
