@@ -91,9 +91,12 @@ function _positive(value: string | undefined, flag: string): number | undefined 
 
 function _report(emulator: Emulator): string {
   const env = Object.entries(emulator.env()).map(([name, value]) => `export ${name}=${_shellQuote(value)}`);
+  const width = Math.max(...emulator.routes().map((r) => r.id.length));
   const routes = emulator.routes().map((r) => {
     const methods = r.methods.join(",");
-    return `  ${r.id.padEnd(16)} ${methods.padEnd(9)} ${r.hosts.map((h) => `${r.scheme}://${h}${r.path}`).join("  ")}`;
+    // Several hosts of one endpoint as a shell brace list, so each endpoint stays one short line.
+    const hosts = r.hosts.length === 1 ? r.hosts[0] : `{${r.hosts.join(",")}}`;
+    return `  ${r.id.padEnd(width)} ${methods.padEnd(9)} ${r.scheme}://${hosts}${r.path}`;
   });
   return [
     "cloud emulator running on 127.0.0.1 (Ctrl-C stops it)",
@@ -111,6 +114,9 @@ function _report(emulator: Emulator): string {
     "",
     "example provider:",
     `  --token-url=${emulator.example.tokenUrl} --api-key-file=${_shellQuote(emulator.example.apiKeyFile)}`,
+    "",
+    `ecr provider (the instance role ${emulator.aws.imdsRole} of account ${emulator.aws.accountId}, through IMDSv2):`,
+    `  export AWS_EC2_METADATA_SERVICE_ENDPOINT=${emulator.aws.imdsEndpoint}`,
     "",
   ].join("\n");
 }

@@ -229,6 +229,25 @@ describe("routing", () => {
     expect((await emulator.request("https://gone.test/")).status).toBe(404);
   });
 
+  it("routes by a RegExp host, for names with a variable label in the middle", async () => {
+    const handle = emulator.route(
+      { id: "t.regexp", host: /^api\.[a-z0-9-]+\.regexp\.test$/g, method: "GET", path: "/" },
+      (req) => text(200, req.host),
+    );
+    try {
+      // Twice: a /g pattern must not carry lastIndex from one request to the next.
+      for (let i = 0; i < 2; i++)
+        expect((await emulator.request("https://api.eu-1.regexp.test/")).body).toBe("api.eu-1.regexp.test");
+      expect((await emulator.request("https://api.eu-1.regexp.test.evil/")).status).toBe(404);
+      expect((await emulator.request("https://x.api.eu-1.regexp.test/")).status).toBe(404);
+      expect(emulator.routes().find((r) => r.id === "t.regexp")?.hosts).toEqual([
+        "/^api\\.[a-z0-9-]+\\.regexp\\.test$/",
+      ]);
+    } finally {
+      handle.remove();
+    }
+  });
+
   it("lists its routes and refuses a malformed one", () => {
     expect(emulator.routes()).toContainEqual({
       id: "example.token",

@@ -10,6 +10,8 @@ import type { RecordedCall } from "./calls.ts";
 import { CallLog } from "./calls.ts";
 import type { ClientRequestInit, ClientResponse } from "./client.ts";
 import { _request } from "./client.ts";
+import type { AwsCloud, AwsCloudOptions } from "./clouds/aws.ts";
+import { installAwsCloud } from "./clouds/aws.ts";
 import type { ExampleCloud, ExampleCloudOptions } from "./clouds/example.ts";
 import { installExampleCloud } from "./clouds/example.ts";
 import { createDispatch } from "./dispatch.ts";
@@ -27,6 +29,7 @@ export interface EmulatorOptions {
   /** Fixed ports on 127.0.0.1; default random (0). */
   ports?: { https?: number; http?: number; proxy?: number };
   example?: ExampleCloudOptions;
+  aws?: AwsCloudOptions;
 }
 
 export interface Emulator {
@@ -43,6 +46,8 @@ export interface Emulator {
   readonly dir: string;
   readonly registry: EmulatedRegistry;
   readonly example: ExampleCloud;
+  /** ECR, ECR Public, STS and IMDS (src/clouds/aws.ts). */
+  readonly aws: AwsCloud;
   /** For a child process that reaches the emulator as a node behind a proxy does. */
   env(): Record<string, string>;
   route(spec: RouteSpec, handler: RouteHandler): RouteHandle;
@@ -109,7 +114,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     let closing: Promise<void> | undefined;
     const target = { httpsPort: listeners.httpsPort, httpPort: listeners.httpPort, caPem: ca.caPem };
     const proxyUrl = `http://${loopback}:${proxy.port}`;
-    const emulator: Omit<Emulator, "example"> & { example?: ExampleCloud } = {
+    const emulator: Omit<Emulator, "example" | "aws"> & { example?: ExampleCloud; aws?: AwsCloud } = {
       httpsUrl: `https://${loopback}:${listeners.httpsPort}`,
       httpUrl: `http://${loopback}:${listeners.httpPort}`,
       proxyUrl,
@@ -135,6 +140,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       },
     };
     emulator.example = await installExampleCloud(emulator, options.example);
+    emulator.aws = installAwsCloud(emulator, options.aws);
     return emulator as Emulator;
   } catch (error) {
     await stop();

@@ -4,6 +4,28 @@
  */
 export type { RecordedCall } from "./calls.ts";
 export type { ClientRequestInit, ClientResponse } from "./client.ts";
+export type {
+  AuthorizationTokenCall,
+  AwsCloud,
+  AwsCloudOptions,
+  AwsCredential,
+  AwsEndpoint,
+  AwsPartition,
+  AwsService,
+  CredentialSource,
+  TrustOptions,
+  WebIdentityCall,
+} from "./clouds/aws.ts";
+export {
+  awsPartitions,
+  ecrPublicRegistryHosts,
+  ecrPublicTarget,
+  ecrRegistryHosts,
+  ecrTarget,
+  endpointHost,
+  imdsHosts,
+  partitionOf,
+} from "./clouds/aws.ts";
 export type { ExampleCloud, ExampleCloudOptions } from "./clouds/example.ts";
 export { exampleRegistryHosts, exampleTokenHost } from "./clouds/example.ts";
 export type { Emulator, EmulatorOptions } from "./emulator.ts";

@@ -11,6 +11,8 @@ export type RegistryScheme = "bearer" | "basic";
 
 export interface RegistryOptions {
   scheme: RegistryScheme;
+  /** Bearer only: where the challenge's realm points; default `/oauth2/token` (ACR's). */
+  tokenPath?: string;
 }
 
 export interface AcceptOptions {
@@ -19,8 +21,11 @@ export interface AcceptOptions {
 }
 
 export interface EmulatedRegistry {
-  /** Serve `/v2/` (and, for bearer, `/oauth2/token`) on `hostPattern`: exact or `*.suffix`. */
-  serve(hostPattern: string, options: RegistryOptions): void;
+  /**
+   * Serve `/v2/` (and, for bearer, the token endpoint) on `hostPattern`: exact, `*.suffix` or a
+   * RegExp, as a route's host.
+   */
+  serve(hostPattern: string | RegExp, options: RegistryOptions): void;
   /** Credentials a cloud endpoint issued for registry `host`; refused at every other host. */
   accept(host: string, username: string, password: string, options?: AcceptOptions): void;
 }
@@ -40,17 +45,21 @@ export class Registry implements EmulatedRegistry {
     this.#router = router;
   }
 
-  serve(hostPattern: string, options: RegistryOptions): void {
-    const { scheme } = options;
+  serve(hostPattern: string | RegExp, options: RegistryOptions): void {
+    const { scheme, tokenPath = "/oauth2/token" } = options;
     if (scheme !== "bearer" && scheme !== "basic")
       throw new Error(`unknown registry scheme ${String(scheme)}`);
+    if (!tokenPath.startsWith("/") || tokenPath.startsWith("/v2/"))
+      throw new Error(
+        `registry token path ${JSON.stringify(tokenPath)} must start with / and not be under /v2/`,
+      );
     this.#router.add(
       { id: "registry.v2", host: hostPattern, method: ["GET", "HEAD"], path: "/v2/*" },
-      (req) => this.#v2(req, scheme),
+      (req) => this.#v2(req, scheme, tokenPath),
     );
     if (scheme === "bearer") {
       this.#router.add(
-        { id: "registry.token", host: hostPattern, method: "GET", path: "/oauth2/token" },
+        { id: "registry.token", host: hostPattern, method: "GET", path: tokenPath },
         (req, ctx) => this.#token(req, ctx),
       );
     }
@@ -68,7 +77,7 @@ export class Registry implements EmulatedRegistry {
     return expires !== undefined && expires > Date.now();
   }
 
-  #v2(req: EmulatorRequest, scheme: RegistryScheme): Reply {
+  #v2(req: EmulatorRequest, scheme: RegistryScheme, tokenPath: string): Reply {
     let authorized = false;
     if (scheme === "bearer") {
       const token = req.bearer();
@@ -81,7 +90,7 @@ export class Registry implements EmulatedRegistry {
     if (!authorized) {
       const challenge =
         scheme === "bearer"
-          ? `Bearer realm="https://${req.authority}/oauth2/token",service="${req.host}"`
+          ? `Bearer realm="https://${req.authority}${tokenPath}",service="${req.host}"`
           : `Basic realm="${req.host}"`;
       return _registryError(401, "UNAUTHORIZED", "authentication required", {
         "www-authenticate": challenge,

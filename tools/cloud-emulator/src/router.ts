@@ -8,8 +8,12 @@ import type { EmulatorRequest, Reply, Scheme } from "./request.ts";
 export interface RouteSpec {
   /** Names the endpoint for call counts and faults; several routes may share one id. */
   id: string;
-  /** `auth.registry.example.com`, or `*.azurecr.io` for any name below azurecr.io (not itself). */
-  host: string | readonly string[];
+  /**
+   * `auth.registry.example.com`, `*.azurecr.io` for any name below azurecr.io (not itself), or a
+   * RegExp tested on the lower-case name without port, for names with a variable label in the
+   * middle (`api.ecr.<region>.amazonaws.com`).
+   */
+  host: string | RegExp | readonly (string | RegExp)[];
   /** `"POST"`, `["GET", "HEAD"]`, or `"*"` for any. */
   method: string | readonly string[];
   /** `"/token"` exactly, `"/v2/*"` for the prefix `/v2/`, or a RegExp tested on the pathname. */
@@ -57,7 +61,7 @@ export type RouteMatch =
 interface _Route {
   id: string;
   scheme: Scheme;
-  hosts: string[];
+  hosts: (string | RegExp)[];
   methods: string[];
   path: string | RegExp;
   handler: RouteHandler;
@@ -70,14 +74,16 @@ export class Router {
   readonly #routes: _Route[] = [];
 
   add(spec: RouteSpec, handler: RouteHandler): RouteHandle {
-    const hosts = (typeof spec.host === "string" ? [spec.host] : [...spec.host]).map((h) => h.toLowerCase());
+    const hosts = (
+      typeof spec.host === "string" || spec.host instanceof RegExp ? [spec.host] : [...spec.host]
+    ).map((h) => (typeof h === "string" ? h.toLowerCase() : _stateless(h)));
     const methods = (typeof spec.method === "string" ? [spec.method] : [...spec.method]).map((m) =>
       m.toUpperCase(),
     );
     if (!spec.id) throw new Error("a route needs an id");
     if (hosts.length === 0 || methods.length === 0) throw new Error(`route ${spec.id}: no host or method`);
     for (const host of hosts) {
-      if (!_hostPattern.test(host))
+      if (typeof host === "string" && !_hostPattern.test(host))
         throw new Error(`route ${spec.id}: ${JSON.stringify(host)} is not a host`);
     }
     if (typeof spec.path === "string" && !spec.path.startsWith("/")) {
@@ -106,7 +112,7 @@ export class Router {
       id: r.id,
       scheme: r.scheme,
       methods: [...r.methods],
-      hosts: [...r.hosts],
+      hosts: r.hosts.map(String),
       path: String(r.path),
     }));
   }
@@ -140,15 +146,15 @@ export class Router {
   }
 }
 
-export function _hostMatches(pattern: string, host: string): boolean {
+export function _hostMatches(pattern: string | RegExp, host: string): boolean {
+  if (pattern instanceof RegExp) return pattern.test(host);
   if (pattern.startsWith("*.")) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
   return pattern === host;
 }
 
 function _pathMatches(pattern: string | RegExp, path: string): Record<string, string> | undefined {
   if (pattern instanceof RegExp) {
-    // A fresh copy: a /g or /y pattern keeps lastIndex between calls.
-    const m = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, "")).exec(path);
+    const m = _stateless(pattern).exec(path);
     return m ? { ...m.groups } : undefined;
   }
   if (pattern.endsWith("*")) {
@@ -156,4 +162,9 @@ function _pathMatches(pattern: string | RegExp, path: string): Record<string, st
     return path.startsWith(prefix) ? { "*": path.slice(prefix.length) } : undefined;
   }
   return pattern === path ? {} : undefined;
+}
+
+// A copy without /g or /y: those keep lastIndex between calls, so a second test would fail.
+function _stateless(pattern: RegExp): RegExp {
+  return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ""));
 }
