@@ -216,6 +216,15 @@ describe("faults", () => {
     );
   });
 
+  it("refuses a token that does not decode to user:password, without printing it", async () => {
+    e2e.emulator.aws.malformTokens(1);
+    const run = await lookup([PRIVATE]);
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /ecr-credential-provider: cloud authentication failed: .*token/i,
+    );
+  });
+
   it("says how to give the node credentials when it has none", async () => {
     const run = await lookup([PRIVATE], { credentials: "none" });
     expect(run.code).toBe(1);

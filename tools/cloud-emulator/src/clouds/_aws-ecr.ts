@@ -54,6 +54,8 @@ interface _Deps {
   calls: AuthorizationTokenCall[];
   /** Of each token from now on. */
   validitySeconds: () => number;
+  /** True when the next token must be malformed (see AwsCloud.malformTokens); consumes one. */
+  takeMalformed: () => boolean;
 }
 
 export function installEcr(deps: _Deps): void {
@@ -163,12 +165,19 @@ function _ecrToken(
     for (const host of hosts) deps.emulator.registry.accept(host, "AWS", password, { expiresAt });
     call.registries.push(...hosts);
     return {
-      authorizationToken: Buffer.from(`AWS:${password}`).toString("base64"),
+      authorizationToken: _encodeToken(password, deps),
       expiresAt: expiresAt.getTime() / 1000,
       proxyEndpoint: `https://${_proxyHost(hosts, endpoint)}`,
     };
   });
   return awsJson({ authorizationData });
+}
+
+// base64("AWS:<password>"), or, when a test asked for it, base64 of text without the colon: a
+// well-formed answer whose token a provider must refuse to turn into credentials.
+function _encodeToken(password: string, deps: _Deps): string {
+  const text = deps.takeMalformed() ? `AWS-${password}` : `AWS:${password}`;
+  return Buffer.from(text).toString("base64");
 }
 
 // The registry name of the endpoint's kind (hosts is ecrRegistryHosts' order): a FIPS endpoint
@@ -190,7 +199,7 @@ function _ecrPublicToken(
   call.registries.push(...ecrPublicRegistryHosts);
   return awsJson({
     authorizationData: {
-      authorizationToken: Buffer.from(`AWS:${password}`).toString("base64"),
+      authorizationToken: _encodeToken(password, deps),
       expiresAt: expiresAt.getTime() / 1000,
     },
   });

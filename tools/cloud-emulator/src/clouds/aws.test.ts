@@ -83,6 +83,18 @@ describe("ECR GetAuthorizationToken", () => {
     });
   });
 
+  it("malforms exactly as many tokens as asked", async () => {
+    emulator.aws.malformTokens(1);
+    const token = async () =>
+      Buffer.from(
+        ((await ecr("api.ecr.us-west-2.amazonaws.com", "us-west-2")).json() as _EcrAnswer)
+          .authorizationData[0]?.authorizationToken as string,
+        "base64",
+      ).toString("utf8");
+    expect(await token()).toMatch(/^AWS-ecr-pw-[0-9a-f]{24}$/);
+    expect(await token()).toMatch(/^AWS:ecr-pw-[0-9a-f]{24}$/);
+  });
+
   it("registers the password for every registry name of that account and region, and no other", async () => {
     const response = await ecr("api.ecr.us-west-2.amazonaws.com", "us-west-2");
     const { username, password } = decodeToken(

@@ -63,6 +63,8 @@ export interface AwsCloud {
   webIdentityCalls(): WebIdentityCall[];
   /** Every ECR and ECR Public GetAuthorizationToken: endpoint, credentials used, outcome. */
   authorizationTokenCalls(service?: "ecr" | "ecr-public"): AuthorizationTokenCall[];
+  /** The next `times` authorization tokens do not decode to `user:password`. */
+  malformTokens(times?: number): void;
   /** Every registry name an ECR token of `accountId` in `region` is good for. */
   registryHosts(region: string, accountId?: string): string[];
   /** An API endpoint's name as the AWS SDK resolves it. */
@@ -89,6 +91,7 @@ export function installAwsCloud(
   const tokenCalls: AuthorizationTokenCall[] = [];
   const webIdentityCalls: WebIdentityCall[] = [];
   const trusted = new Map<string, TrustOptions>();
+  let malformed = 0;
 
   const cloud: AwsCloud = {
     accountId,
@@ -125,11 +128,20 @@ export function installAwsCloud(
       tokenCalls
         .filter((call) => service === undefined || call.service === service)
         .map((call) => ({ ...call, registries: [...call.registries] })),
+    malformTokens: (times = 1) => {
+      malformed += times;
+    },
     registryHosts: (region, account = accountId) => ecrRegistryHosts(account, region),
     endpointHost: (service, region, hostOptions) => endpointHost(service, region, hostOptions),
   };
 
-  installEcr({ emulator, credentials, calls: tokenCalls, validitySeconds: () => cloud.tokenValiditySeconds });
+  installEcr({
+    emulator,
+    credentials,
+    calls: tokenCalls,
+    validitySeconds: () => cloud.tokenValiditySeconds,
+    takeMalformed: () => malformed > 0 && malformed-- > 0,
+  });
   installSts({ emulator, credentials, calls: webIdentityCalls, trusted });
   const imds = installImds({
     emulator,
