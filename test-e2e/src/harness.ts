@@ -45,8 +45,13 @@ export interface LookupOptions {
 
 export interface E2E {
   emulator: Emulator;
-  /** Writes testdata/NAME with {{PLACEHOLDERS}} filled in and `edit` applied; returns its path. */
-  config(name: string, edit?: (text: string) => string): string;
+  /**
+   * Writes testdata/NAME with its {{PLACEHOLDERS}} filled in (API_KEY_FILE, and any in `vars`) and
+   * `edit` applied; returns its path.
+   */
+  config(name: string, edit?: (text: string) => string, vars?: Record<string, string>): string;
+  /** Writes a scratch file (an azure.json, a token file) in the run's directory; returns its path. */
+  file(name: string, content: string): string;
   lookup(config: string, images: string[], options?: LookupOptions): Promise<LookupRun>;
   /** `kubelet-credential-sim verify IMAGE --username U --password-stdin`. */
   verify(image: string, username: string, password: string): Promise<LookupRun>;
@@ -64,13 +69,23 @@ export async function startE2E(): Promise<E2E> {
   let runs = 0;
   return {
     emulator,
-    config(name, edit = (text) => text) {
-      const text = readFileSync(join(testdata, name), "utf8").replaceAll(
-        "{{API_KEY_FILE}}",
-        emulator.example.apiKeyFile,
+    config(name, edit = (text) => text, vars = {}) {
+      const values: Record<string, string> = { API_KEY_FILE: emulator.example.apiKeyFile, ...vars };
+      const text = readFileSync(join(testdata, name), "utf8").replace(
+        /\{\{([A-Z_]+)\}\}/g,
+        (whole, key: string) => {
+          const value = values[key];
+          if (value === undefined) throw new Error(`testdata/${name}: no value for ${whole}`);
+          return value;
+        },
       );
       const path = join(dir, `${runs++}-${name}`);
       writeFileSync(path, edit(text));
+      return path;
+    },
+    file(name, content) {
+      const path = join(dir, `${runs++}-${name}`);
+      writeFileSync(path, content, { mode: 0o600 });
       return path;
     },
     async lookup(config, images, options = {}) {
