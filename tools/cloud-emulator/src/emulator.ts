@@ -12,6 +12,8 @@ import type { ClientRequestInit, ClientResponse } from "./client.ts";
 import { _request } from "./client.ts";
 import type { AwsCloud, AwsCloudOptions } from "./clouds/aws.ts";
 import { installAwsCloud } from "./clouds/aws.ts";
+import type { AzureCloud, AzureCloudOptions } from "./clouds/azure.ts";
+import { installAzureCloud } from "./clouds/azure.ts";
 import type { ExampleCloud, ExampleCloudOptions } from "./clouds/example.ts";
 import { installExampleCloud } from "./clouds/example.ts";
 import { createDispatch } from "./dispatch.ts";
@@ -30,6 +32,7 @@ export interface EmulatorOptions {
   ports?: { https?: number; http?: number; proxy?: number };
   example?: ExampleCloudOptions;
   aws?: AwsCloudOptions;
+  azure?: AzureCloudOptions;
 }
 
 export interface Emulator {
@@ -48,6 +51,8 @@ export interface Emulator {
   readonly example: ExampleCloud;
   /** ECR, ECR Public, STS and IMDS (src/clouds/aws.ts). */
   readonly aws: AwsCloud;
+  /** Entra ID, IMDS managed identity and ACR (src/clouds/azure.ts). */
+  readonly azure: AzureCloud;
   /** For a child process that reaches the emulator as a node behind a proxy does. */
   env(): Record<string, string>;
   route(spec: RouteSpec, handler: RouteHandler): RouteHandle;
@@ -114,7 +119,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     let closing: Promise<void> | undefined;
     const target = { httpsPort: listeners.httpsPort, httpPort: listeners.httpPort, caPem: ca.caPem };
     const proxyUrl = `http://${loopback}:${proxy.port}`;
-    const emulator: Omit<Emulator, "example" | "aws"> & { example?: ExampleCloud; aws?: AwsCloud } = {
+    const emulator: Omit<Emulator, "example" | "aws" | "azure"> & {
+      example?: ExampleCloud;
+      aws?: AwsCloud;
+      azure?: AzureCloud;
+    } = {
       httpsUrl: `https://${loopback}:${listeners.httpsPort}`,
       httpUrl: `http://${loopback}:${listeners.httpPort}`,
       proxyUrl,
@@ -141,6 +150,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     emulator.example = await installExampleCloud(emulator, options.example);
     emulator.aws = installAwsCloud(emulator, options.aws);
+    emulator.azure = installAzureCloud(emulator, options.azure);
     return emulator as Emulator;
   } catch (error) {
     await stop();

@@ -26,6 +26,28 @@ export {
   imdsHosts,
   partitionOf,
 } from "./clouds/aws.ts";
+export type {
+  AzureCloud,
+  AzureCloudInfo,
+  AzureCloudName,
+  AzureCloudOptions,
+  AzurePrincipal,
+  AzureTokenCall,
+  ClientCertificate,
+  ExchangeCall,
+  FederatedTokenOptions,
+  IssuedAccessToken,
+  ManagedIdentity,
+} from "./clouds/azure.ts";
+export {
+  acrAudience,
+  acrLoginServer,
+  acrLoginServerPatterns,
+  acrRefreshTokenUsername,
+  azureClouds,
+  azureImdsHosts,
+  jwtBearer,
+} from "./clouds/azure.ts";
 export type { ExampleCloud, ExampleCloudOptions } from "./clouds/example.ts";
 export { exampleRegistryHosts, exampleTokenHost } from "./clouds/example.ts";
 export type { Emulator, EmulatorOptions } from "./emulator.ts";
