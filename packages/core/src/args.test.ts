@@ -86,4 +86,10 @@ describe("parseArgs", () => {
     const required = { ...spec, positionals: [{ name: "config", description: "c", required: true }] };
     expect(() => parseArgs([], required)).toThrow(/missing argument CONFIG/);
   });
+
+  it("answers --help and --version without the required positionals", () => {
+    const required = { ...spec, positionals: [{ name: "config", description: "c", required: true }] };
+    expect(parseArgs(["--help"], required).help).toBe(true);
+    expect(parseArgs(["--version"], required).version).toBe(true);
+  });
 });

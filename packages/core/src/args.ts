@@ -133,8 +133,12 @@ export function parseArgs<F extends FlagSpecs>(argv: readonly string[], spec: Ar
     }
   }
 
+  const last = (name: string) => raw.get(name)?.at(-1);
+  const help = raw.has("help") && _parseBoolean("help", last("help") as string);
+  const version = raw.has("version") && _parseBoolean("version", last("version") as string);
   const required = spec.positionals.filter((p) => p.required).length;
-  if (positionals.length < required) {
+  // --help and --version answer without the arguments a request needs.
+  if (!help && !version && positionals.length < required) {
     const missing = spec.positionals[positionals.length] as PositionalSpec;
     throw new CredentialProviderError("USAGE", `missing argument ${missing.name.toUpperCase()} (see --help)`);
   }
@@ -143,12 +147,11 @@ export function parseArgs<F extends FlagSpecs>(argv: readonly string[], spec: Ar
     throw new CredentialProviderError("USAGE", `unexpected argument ${_quote(extra)} (see --help)`);
   }
 
-  const last = (name: string) => raw.get(name)?.at(-1);
   return {
     flags: flags as FlagValues<F>,
     positionals,
-    help: raw.has("help") && _parseBoolean("help", last("help") as string),
-    version: raw.has("version") && _parseBoolean("version", last("version") as string),
+    help,
+    version,
     verbosity: _parseVerbosity(last("v")),
     deadlineMs: _parseDeadline(last("deadline")),
   };

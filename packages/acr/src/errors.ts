@@ -1,0 +1,160 @@
+/**
+ * Errors from @azure/identity (and the MSAL library under it), turned into one clear line with a
+ * code. It throws `AuthenticationError` (Entra's answer: `statusCode`, `errorResponse.error` and
+ * `errorDescription` with the AADSTS code), `CredentialUnavailableError` (no managed identity
+ * endpoint, no token file), `AggregateAuthenticationError`, `RestError` (`statusCode`, a Node
+ * network `code`) and `AbortError`. Trace and correlation ids, timestamps and stacks are left out.
+ */
+import type { ErrorCode } from "@kubelet-credential-provider/core";
+import { CredentialProviderError } from "@kubelet-credential-provider/core";
+
+interface ErrorShape {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  statusCode?: unknown;
+  errorResponse?: { error?: unknown; errorDescription?: unknown; error_description?: unknown };
+  errors?: unknown;
+  cause?: unknown;
+}
+
+const NETWORK = new Set([
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETDOWN",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "EPROTO",
+  "ETIMEDOUT",
+  "REQUEST_SEND_ERROR",
+  "UND_ERR_SOCKET",
+]);
+
+const TLS = new Set([
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+]);
+
+// AADSTS codes that mean "try later" rather than "refused".
+const AADSTS_THROTTLED = new Set(["50196"]);
+const AADSTS_UNAVAILABLE = new Set(["90033", "90055", "500011", "50000"]);
+
+/**
+ * Maps anything the token request threw to a typed error. A `CredentialProviderError` passes
+ * through; once `signal` has fired, the harness's own timeout error is what is reported.
+ *
+ * @param what The request, for the message: e.g. `Entra token for managed identity`.
+ */
+export function toEntraError(error: unknown, what: string, signal?: AbortSignal): CredentialProviderError {
+  if (error instanceof CredentialProviderError) return error;
+  if (signal?.aborted) {
+    const reason: unknown = signal.reason;
+    return reason instanceof CredentialProviderError
+      ? reason
+      : new CredentialProviderError("TIMEOUT", `${what}: aborted at the deadline`);
+  }
+  let shape = (typeof error === "object" && error !== null ? error : {}) as ErrorShape;
+  // AggregateAuthenticationError: the first cause says it.
+  if (
+    shape.name === "AggregateAuthenticationError" &&
+    Array.isArray(shape.errors) &&
+    shape.errors.length > 0
+  ) {
+    const first: unknown = shape.errors[0];
+    if (typeof first === "object" && first !== null) shape = first as ErrorShape;
+  }
+  const name = typeof shape.name === "string" ? shape.name : "Error";
+  const description =
+    typeof shape.errorResponse?.errorDescription === "string"
+      ? shape.errorResponse.errorDescription
+      : typeof shape.errorResponse?.error_description === "string"
+        ? shape.errorResponse.error_description
+        : "";
+  const rawMessage = typeof shape.message === "string" ? shape.message : String(error);
+  const message = cleanMessage(description || rawMessage);
+  const status = typeof shape.statusCode === "number" ? shape.statusCode : undefined;
+  const entraCode = typeof shape.errorResponse?.error === "string" ? shape.errorResponse.error : undefined;
+  const aadsts = /AADSTS(\d+)/.exec(`${description} ${rawMessage}`)?.[1];
+  const code = _networkCode(shape);
+  const typed = (errorCode: ErrorCode, text: string) =>
+    new CredentialProviderError(errorCode, text, { cause: error });
+  const detail = () => {
+    const facts = [
+      status !== undefined && `HTTP ${status}`,
+      entraCode && !message.includes(entraCode) && entraCode,
+    ];
+    const suffix = facts.filter(Boolean).join(", ");
+    return `${what}: ${message || name}${suffix ? ` (${suffix})` : ""}`;
+  };
+
+  if (name === "AbortError") return typed("TIMEOUT", `${what}: the request was aborted`);
+  if (status === 429 || (aadsts !== undefined && AADSTS_THROTTLED.has(aadsts))) {
+    return typed("CLOUD_THROTTLED", detail());
+  }
+  if (
+    (status !== undefined && status >= 500) ||
+    entraCode === "temporarily_unavailable" ||
+    (aadsts !== undefined && AADSTS_UNAVAILABLE.has(aadsts))
+  ) {
+    return typed("CLOUD_UNAVAILABLE", detail());
+  }
+  if (aadsts !== undefined) return typed("CLOUD_AUTH_FAILED", detail());
+  if (code !== undefined && TLS.has(code)) {
+    return typed(
+      "CLOUD_UNAVAILABLE",
+      `${what}: TLS: ${message || code} (a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
+    );
+  }
+  if (code !== undefined && NETWORK.has(code))
+    return typed("CLOUD_UNAVAILABLE", `${what}: ${message || code}`);
+  if (/\b(timed? ?out|ETIMEDOUT|network|socket hang up|ECONNREFUSED|ENOTFOUND)\b/i.test(rawMessage)) {
+    return typed("CLOUD_UNAVAILABLE", detail());
+  }
+  if (
+    name === "AuthenticationError" ||
+    name === "CredentialUnavailableError" ||
+    name === "AuthenticationRequiredError"
+  ) {
+    return typed("CLOUD_AUTH_FAILED", detail());
+  }
+  if (status !== undefined && status >= 400) return typed("CLOUD_AUTH_FAILED", detail());
+  if (name === "TypeError" || name === "ReferenceError" || name === "RangeError" || name === "SyntaxError") {
+    return typed("INTERNAL", `${what}: ${name}: ${message}`);
+  }
+  return typed("CLOUD_AUTH_FAILED", detail());
+}
+
+/**
+ * The useful first part of an Entra or SDK message: the first line, without trace and correlation
+ * ids, timestamps and troubleshooting links, cut to a readable length.
+ */
+export function cleanMessage(message: string): string {
+  const line = (message.split(/\r?\n/, 1)[0] ?? "")
+    .replace(/\s*Trace ID:.*$/i, "")
+    .replace(/\s*Correlation ID:.*$/i, "")
+    .replace(/\s*Timestamp:.*$/i, "")
+    .replace(/\s*To troubleshoot, visit https?:\/\/\S+/i, "")
+    .replace(/\s*For more details.*$/i, "")
+    .trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** A Node error code on the error or its causes. */
+function _networkCode(shape: ErrorShape): string | undefined {
+  for (let current: unknown = shape, depth = 0; current && depth < 4; depth++) {
+    const code = (current as ErrorShape).code;
+    if (typeof code === "string") return code;
+    current = (current as ErrorShape).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,561 @@
+/**
+ * The provider as a library, with a fake credential factory and a fake HTTP client: no network,
+ * no SDK call, no process. (azure.test.ts covers the @azure/identity factory; test-e2e runs the
+ * built executable against the emulator.)
+ */
+import { Readable } from "node:stream";
+import type {
+  CredentialProviderRequest,
+  HttpClient,
+  HttpRequestOptions,
+  HttpResponse,
+  ProviderContext,
+} from "@kubelet-credential-provider/core";
+import {
+  API_VERSION_V1,
+  apiVersions,
+  CredentialProviderError,
+  createLogger,
+  isCredentialProviderError,
+  runProvider,
+  SecretRegistry,
+} from "@kubelet-credential-provider/core";
+import { describe, expect, it } from "vitest";
+import type { CredentialContext, CredentialFactory, EntraToken, IdentitySpec } from "./identity.ts";
+import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "./identity.ts";
+import type { AcrFlags } from "./provider.ts";
+import { ACR_MATCH_IMAGES, createAcrProvider, provider as defaultProvider, VERSION } from "./provider.ts";
+
+const NOW = Date.parse("2025-06-01T00:00:00Z");
+const FILE = "/etc/kubernetes/azure.json";
+const SERVER = "myacr.azurecr.io";
+const ENTRA = "eyJ0eXAiOiJKV1QifQ.entra-access-token.for-acr-scope-0123456789";
+const CLIENT_SECRET = "sp-secret~Q8Q~not.a.real.secret.0123";
+const SA_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VydmljZS1hY2NvdW50.c2lnbmF0dXJl";
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const refreshToken = (claims: Record<string, unknown>) =>
+  `${b64({ alg: "RS256" })}.${b64(claims)}.acr-refresh-sig-0123`;
+const REFRESH = refreshToken({ exp: NOW / 1000 + 3 * 3600, iss: "Azure Container Registry" });
+
+const MANAGED = { cloud: "AzurePublicCloud", tenantId: "tenant-1", useManagedIdentityExtension: true };
+
+interface SetupOptions {
+  azureJson?: unknown;
+  /** The answers to GET /v2/ and POST /oauth2/exchange, by URL path. */
+  challenge?: HttpResponse;
+  exchange?: HttpResponse | Error;
+  token?: EntraToken | null | Error;
+  flags?: Partial<ProviderContext<AcrFlags>["flags"]>;
+  positionals?: string[];
+}
+
+function response(status: number, body = "", headers: Record<string, string> = {}): HttpResponse {
+  return {
+    status,
+    headers,
+    body: new TextEncoder().encode(body),
+    text: () => body,
+    json: () => JSON.parse(body),
+  };
+}
+
+const challengeFor = (host: string) =>
+  response(401, "", { "www-authenticate": `Bearer realm="https://${host}/oauth2/token",service="${host}"` });
+
+function setup(options: SetupOptions = {}) {
+  const httpCalls: Array<{ url: string; options: HttpRequestOptions }> = [];
+  const http: HttpClient = {
+    async request(url, requestOptions = {}) {
+      const target = new URL(String(url));
+      httpCalls.push({ url: target.href, options: requestOptions });
+      if (target.pathname === "/v2/") return options.challenge ?? challengeFor(target.hostname);
+      if (target.pathname === "/oauth2/exchange") {
+        const answer = options.exchange ?? response(200, JSON.stringify({ refresh_token: REFRESH }));
+        if (answer instanceof Error) throw answer;
+        return answer;
+      }
+      throw new Error(`unexpected ${target.href}`);
+    },
+  };
+  const built: Array<{ spec: IdentitySpec; context: CredentialContext }> = [];
+  const tokenCalls: Array<{ scope: string; abortSignal: AbortSignal }> = [];
+  const factory: CredentialFactory = (spec, context) => {
+    built.push({ spec, context });
+    return {
+      async getToken(scope, { abortSignal }) {
+        tokenCalls.push({ scope, abortSignal });
+        const token =
+          options.token === undefined ? { token: ENTRA, expiresOnTimestamp: NOW + 3600_000 } : options.token;
+        if (token instanceof Error) throw token;
+        return token;
+      },
+    };
+  };
+  const files: string[] = [];
+  const readFile = async (path: string) => {
+    files.push(path);
+    return new TextEncoder().encode(JSON.stringify(options.azureJson ?? MANAGED));
+  };
+  const provider = createAcrProvider({ credentialFactory: factory, readFile, now: () => NOW });
+  const secrets = new SecretRegistry();
+  const lines: string[] = [];
+  const controller = new AbortController();
+  const log = createLogger({
+    name: "acr-credential-provider",
+    verbosity: 10,
+    secrets,
+    sink: { write: (l: string) => lines.push(l) },
+  });
+  const context: ProviderContext<AcrFlags> = {
+    flags: { "registry-mirror": [], ...options.flags },
+    positionals: options.positionals ?? [FILE],
+    signal: controller.signal,
+    deadline: NOW + 50_000,
+    log,
+    secrets,
+    http,
+    env: { HTTPS_PROXY: "http://proxy.corp:3128" },
+  };
+  const run = async (image: string, extra: Partial<CredentialProviderRequest> = {}) => {
+    const request: CredentialProviderRequest = {
+      kind: "CredentialProviderRequest",
+      apiVersion: API_VERSION_V1,
+      image,
+      ...extra,
+    };
+    secrets.add(request.serviceAccountToken); // as the harness does
+    return provider.getCredentials(request, context);
+  };
+  const fail = async (image: string, extra: Partial<CredentialProviderRequest> = {}) => {
+    try {
+      await run(image, extra);
+    } catch (error) {
+      if (isCredentialProviderError(error)) return error;
+      throw error;
+    }
+    throw new Error(`no error for ${image}`);
+  };
+  return { run, fail, httpCalls, built, tokenCalls, files, secrets, lines, context };
+}
+
+const form = (call: { options: HttpRequestOptions } | undefined) =>
+  Object.fromEntries(new URLSearchParams(String(call?.options.body)));
+
+describe("managed identity (the AKS default)", () => {
+  it("challenge, Entra token, exchange: the refresh token under the login server, cached for half its validity", async () => {
+    const { run, httpCalls, built, tokenCalls, files, context } = setup();
+    expect(await run(`${SERVER}/team/app`)).toEqual({
+      cacheKeyType: "Registry",
+      cacheDuration: "1h30m0s",
+      auth: { [SERVER]: { username: "00000000-0000-0000-0000-000000000000", password: REFRESH } },
+    });
+    expect(files).toEqual([FILE]);
+    expect(httpCalls.map((c) => `${c.options.method} ${c.url}`)).toEqual([
+      `GET https://${SERVER}/v2/`,
+      `POST https://${SERVER}/oauth2/exchange`,
+    ]);
+    expect(form(httpCalls[1])).toEqual({
+      grant_type: "access_token",
+      service: SERVER,
+      tenant: "tenant-1",
+      access_token: ENTRA,
+    });
+    expect(built).toHaveLength(1);
+    expect(built[0]?.spec).toEqual({ kind: "managedIdentity" });
+    expect(built[0]?.context).toMatchObject({
+      cloud: { name: "AzurePublicCloud", authorityHost: "https://login.microsoftonline.com" },
+      deadline: NOW + 50_000,
+    });
+    expect(built[0]?.context.signal).toBe(context.signal);
+    expect(built[0]?.context.env).toBe(context.env);
+    expect(built[0]?.context.secrets).toBe(context.secrets);
+    expect(tokenCalls).toEqual([
+      { scope: "https://containerregistry.azure.net/.default", abortSignal: context.signal },
+    ]);
+  });
+
+  it("lower-cases the login server, and serves hashed and regional login servers", async () => {
+    for (const [image, key] of [
+      ["MyACR.AzureCR.io/App", SERVER],
+      ["demo-abc123.azurecr.io/app:1", "demo-abc123.azurecr.io"],
+      ["myacr.eastus2.geo.azurecr.io/app", "myacr.eastus2.geo.azurecr.io"],
+    ] as const) {
+      const { run, httpCalls } = setup();
+      expect(Object.keys((await run(image)).auth ?? {})).toEqual([key]);
+      expect(httpCalls[0]?.url).toBe(`https://${key}/v2/`);
+    }
+  });
+
+  it("user-assigned by client id or resource id", async () => {
+    const byClient = setup({ azureJson: { ...MANAGED, userAssignedIdentityID: "mi-client-id" } });
+    await byClient.run(`${SERVER}/app`);
+    expect(byClient.built[0]?.spec).toEqual({ kind: "managedIdentity", clientId: "mi-client-id" });
+    const id =
+      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/k";
+    const byResource = setup({ azureJson: { ...MANAGED, userAssignedIdentityID: id } });
+    await byResource.run(`${SERVER}/app`);
+    expect(byResource.built[0]?.spec).toEqual({ kind: "managedIdentity", resourceId: id });
+  });
+});
+
+describe("--registry-mirror", () => {
+  it("answers an image on the mirror with the target's credentials, keyed under both hosts", async () => {
+    const { run, httpCalls } = setup({
+      flags: { "registry-mirror": ["mcr.microsoft.com:myacr.azurecr.io"] },
+    });
+    const result = await run("mcr.microsoft.com/oss/nginx:1");
+    expect(Object.keys(result.auth ?? {})).toEqual([SERVER, "mcr.microsoft.com"]);
+    expect(result.auth?.["mcr.microsoft.com"]).toEqual(result.auth?.[SERVER]);
+    expect(httpCalls.every((c) => c.url.startsWith(`https://${SERVER}/`))).toBe(true);
+  });
+
+  it("a bad entry is a usage error, before anything else", async () => {
+    const { fail, files } = setup({ flags: { "registry-mirror": ["mcr.microsoft.com:evil.example"] } });
+    expect((await fail(`${SERVER}/app`)).code).toBe("USAGE");
+    expect(files).toEqual([]);
+  });
+});
+
+describe("service principal", () => {
+  const SP = { tenantId: "tenant-1", aadClientId: "client-1", aadClientSecret: CLIENT_SECRET };
+
+  it("exchanges too: the client secret is never the registry password (unlike the Go plugin)", async () => {
+    const { run, built, secrets, lines } = setup({ azureJson: SP });
+    const result = await run(`${SERVER}/app`);
+    expect(result.auth?.[SERVER]).toEqual({
+      username: "00000000-0000-0000-0000-000000000000",
+      password: REFRESH,
+    });
+    expect(JSON.stringify(result)).not.toContain(CLIENT_SECRET);
+    expect(JSON.stringify(result)).not.toContain("client-1");
+    expect(built[0]?.spec).toEqual({
+      kind: "clientSecret",
+      tenantId: "tenant-1",
+      clientId: "client-1",
+      clientSecret: CLIENT_SECRET,
+    });
+    expect(secrets.redact(CLIENT_SECRET)).toBe("[REDACTED]");
+    expect(lines.join("")).not.toContain(CLIENT_SECRET);
+  });
+
+  it("with a certificate", async () => {
+    const { run, built } = setup({
+      azureJson: {
+        tenantId: "t",
+        aadClientId: "c",
+        aadClientCertPath: "/etc/sp.pem",
+        aadClientCertPassword: "pw-0123",
+      },
+    });
+    await run(`${SERVER}/app`);
+    expect(built[0]?.spec).toEqual({
+      kind: "clientCertificate",
+      tenantId: "t",
+      clientId: "c",
+      certificatePath: "/etc/sp.pem",
+      certificatePassword: "pw-0123",
+    });
+  });
+
+  it("workload identity", async () => {
+    const { run, built } = setup({
+      azureJson: {
+        tenantId: "t",
+        aadClientId: "c",
+        aadFederatedTokenFile: "/var/run/secrets/token",
+        useFederatedWorkloadIdentityExtension: true,
+      },
+    });
+    await run(`${SERVER}/app`);
+    expect(built[0]?.spec).toEqual({
+      kind: "workloadIdentity",
+      tenantId: "t",
+      clientId: "c",
+      tokenFilePath: "/var/run/secrets/token",
+    });
+  });
+});
+
+describe("service-account mode", () => {
+  const annotations = { [CLIENT_ID_ANNOTATION]: "app-1", [TENANT_ID_ANNOTATION]: "tenant-sa" };
+
+  it("the pod's token is the client assertion of the annotated application, in its tenant", async () => {
+    const { run, built, httpCalls } = setup();
+    await run(`${SERVER}/app`, { serviceAccountToken: SA_TOKEN, serviceAccountAnnotations: annotations });
+    expect(built[0]?.spec).toEqual({
+      kind: "serviceAccount",
+      tenantId: "tenant-sa",
+      clientId: "app-1",
+      assertion: SA_TOKEN,
+    });
+    expect(form(httpCalls[1]).tenant).toBe("tenant-sa");
+  });
+
+  it.each([
+    ["missing", {}],
+    ["empty", { ...annotations, [CLIENT_ID_ANNOTATION]: "" }],
+  ])("an annotation %s: a clear error, and no call at all", async (_name, value) => {
+    const { fail, built, httpCalls } = setup();
+    const error = await fail(`${SERVER}/app`, {
+      serviceAccountToken: SA_TOKEN,
+      serviceAccountAnnotations: value,
+    });
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toContain(CLIENT_ID_ANNOTATION);
+    expect(built).toEqual([]);
+    expect(httpCalls).toEqual([]);
+  });
+});
+
+describe("clouds", () => {
+  it("China: login.chinacloudapi.cn, *.azurecr.cn", async () => {
+    const { run, built, tokenCalls } = setup({ azureJson: { ...MANAGED, cloud: "AzureChinaCloud" } });
+    await run("myacr.azurecr.cn/app");
+    expect(built[0]?.context.cloud).toMatchObject({
+      name: "AzureChinaCloud",
+      authorityHost: "https://login.chinacloudapi.cn",
+    });
+    expect(tokenCalls[0]?.scope).toBe("https://containerregistry.azure.net/.default");
+  });
+
+  it("US Government: login.microsoftonline.us, *.azurecr.us", async () => {
+    const { run, built } = setup({ azureJson: { ...MANAGED, cloud: "azureusgovernmentcloud" } });
+    expect(Object.keys((await run("myacr.azurecr.us/app")).auth ?? {})).toEqual(["myacr.azurecr.us"]);
+    expect(built[0]?.context.cloud.authorityHost).toBe("https://login.microsoftonline.us");
+  });
+
+  it.each([
+    ["myacr.azurecr.cn/app", "AzurePublicCloud", "is a login server of AzureChinaCloud"],
+    ["myacr.azurecr.us/app", "AzurePublicCloud", "is a login server of AzureUSGovernmentCloud"],
+    ["myacr.azurecr.de/app", "AzurePublicCloud", "the retired Azure Germany cloud"],
+    ["myacr.azurecr.io/app", "AzureChinaCloud", "is a login server of AzurePublicCloud"],
+  ])("%s with %s: refused, no Entra token for another cloud's registry", async (image, cloud, reason) => {
+    const { fail, built, httpCalls } = setup({ azureJson: { ...MANAGED, cloud } });
+    const error = await fail(image);
+    expect(error.code).toBe("NOT_MY_REGISTRY");
+    expect(error.message).toContain(reason);
+    expect(built).toEqual([]);
+    expect(httpCalls).toEqual([]);
+  });
+});
+
+describe("spoofed hosts never reach the token source", () => {
+  it.each([
+    "foo.azurecr.io.example/bar/image:version",
+    "docker/foo.azurecr.io/bar/image:version",
+    "foo.azurecr.io.azurecr.cn/app",
+    "foo-azurecr-io.azurecr.cn/app",
+    "foo.eastus2.data.azurecr.io/app",
+    "foo.azurecr.io:443/app",
+    "docker.io/library/busybox",
+    "mcr.microsoft.com/app",
+  ])("%s", async (image) => {
+    const { fail, built, httpCalls, tokenCalls, files } = setup();
+    const error = await fail(image);
+    expect(error.code).toBe("NOT_MY_REGISTRY");
+    expect(built).toEqual([]);
+    expect(tokenCalls).toEqual([]);
+    expect(httpCalls).toEqual([]);
+    expect(files).toEqual([]);
+  });
+
+  it("says how to fix a port", async () => {
+    expect((await setup().fail("foo.azurecr.io:443/app")).message).toContain("drop the port");
+  });
+
+  it("a realm on another host: the challenge is refused before any Entra token is asked for", async () => {
+    const { fail, built, httpCalls } = setup({
+      challenge: response(401, "", {
+        "www-authenticate": 'Bearer realm="https://evil.example/oauth2/token",service="myacr.azurecr.io"',
+      }),
+    });
+    const error = await fail(`${SERVER}/app`);
+    expect(error.code).toBe("INVALID_RESPONSE");
+    expect(error.message).toContain("refusing to send the Entra token there");
+    expect(built).toEqual([]);
+    expect(httpCalls).toHaveLength(1);
+  });
+});
+
+describe("cacheDuration", () => {
+  it.each([
+    ["3 h left", { exp: NOW / 1000 + 3 * 3600 }, "1h30m0s"],
+    ["1 min left", { exp: NOW / 1000 + 60 }, "30s"],
+    ["far future, capped", { exp: NOW / 1000 + 30 * 86400 }, "6h0m0s"],
+    ["expired", { exp: NOW / 1000 - 10 }, "0s"],
+  ])("%s: %s", async (_name, claims, expected) => {
+    const token = refreshToken(claims);
+    const { run } = setup({ exchange: response(200, JSON.stringify({ refresh_token: token })) });
+    expect((await run(`${SERVER}/app`)).cacheDuration).toBe(expected);
+  });
+
+  it('an unreadable exp: "0s" and a warning at -v 2', async () => {
+    const { run, lines } = setup({
+      exchange: response(200, JSON.stringify({ refresh_token: "opaque-refresh-token-0123" })),
+    });
+    expect((await run(`${SERVER}/app`)).cacheDuration).toBe("0s");
+    expect(lines.join("")).toContain("warning: the ACR refresh token has no readable exp claim");
+  });
+});
+
+describe("secrets", () => {
+  it("registers the Entra token, the refresh token and the client secret; logs none at -v 10", async () => {
+    const { run, secrets, lines } = setup({
+      azureJson: { tenantId: "t", aadClientId: "c", aadClientSecret: CLIENT_SECRET },
+    });
+    await run(`${SERVER}/app`, { serviceAccountToken: undefined });
+    for (const secret of [ENTRA, REFRESH, CLIENT_SECRET]) {
+      expect(secrets.redact(`x ${secret} y`)).toBe("x [REDACTED] y");
+    }
+    const log = lines.join("");
+    expect(log).toContain("identity: service principal c in tenant t with a client secret");
+    for (const secret of [ENTRA, REFRESH, CLIENT_SECRET]) expect(log).not.toContain(secret);
+  });
+});
+
+describe("errors", () => {
+  it("an Entra refusal is CLOUD_AUTH_FAILED with the AADSTS code", async () => {
+    const refusal = Object.assign(new Error("invalid_client"), {
+      name: "AuthenticationError",
+      statusCode: 401,
+      errorResponse: {
+        error: "invalid_client",
+        errorDescription: "AADSTS7000215: Invalid client secret provided. Trace ID: x",
+      },
+    });
+    const { fail, httpCalls } = setup({ token: refusal });
+    const error = await fail(`${SERVER}/app`);
+    expect(error.code).toBe("CLOUD_AUTH_FAILED");
+    expect(error.message).toBe(
+      "Entra token for managed identity from https://login.microsoftonline.com: AADSTS7000215: Invalid client secret provided. (HTTP 401, invalid_client)",
+    );
+    expect(httpCalls.map((c) => c.url)).toEqual([`https://${SERVER}/v2/`]);
+  });
+
+  it("no token is CLOUD_AUTH_FAILED", async () => {
+    expect((await setup({ token: null }).fail(`${SERVER}/app`)).code).toBe("CLOUD_AUTH_FAILED");
+    expect((await setup({ token: { token: "" } }).fail(`${SERVER}/app`)).code).toBe("CLOUD_AUTH_FAILED");
+  });
+
+  it("throttling and outages of the registry pass through typed", async () => {
+    const throttled = new CredentialProviderError(
+      "CLOUD_THROTTLED",
+      "POST https://myacr.azurecr.io/oauth2/exchange answered 429",
+    );
+    expect(await setup({ exchange: throttled }).fail(`${SERVER}/app`)).toBe(throttled);
+  });
+
+  it("a malformed exchange answer is INVALID_RESPONSE", async () => {
+    const error = await setup({ exchange: response(200, "{not json") }).fail(`${SERVER}/app`);
+    expect(error.code).toBe("INVALID_RESPONSE");
+  });
+
+  it("a missing azure.json is CONFIG_INVALID naming it", async () => {
+    const provider = createAcrProvider({
+      credentialFactory: () => {
+        throw new Error("never");
+      },
+      readFile: async () => {
+        throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+      },
+    });
+    const { context } = setup();
+    const error = await Promise.resolve(
+      provider.getCredentials(
+        { kind: "CredentialProviderRequest", apiVersion: API_VERSION_V1, image: `${SERVER}/app` },
+        context,
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "CONFIG_INVALID" });
+    expect((error as Error).message).toContain(FILE);
+  });
+});
+
+describe("the definition", () => {
+  it("is named as the Go plugin, takes azure.json and --registry-mirror, matches what AKS configures", () => {
+    expect(defaultProvider.name).toBe("acr-credential-provider");
+    expect(defaultProvider.version).toBe(VERSION);
+    expect(defaultProvider.positionals).toEqual([expect.objectContaining({ name: "azure.json" })]);
+    expect(Object.keys(defaultProvider.flags)).toEqual(["registry-mirror"]);
+    expect(defaultProvider.defaultMatchImages).toEqual(ACR_MATCH_IMAGES);
+  });
+});
+
+describe("through the harness", () => {
+  async function exec(argv: string[], request: object) {
+    let stdout = "";
+    let stderr = "";
+    let code: number | undefined;
+    const provider = createAcrProvider({
+      credentialFactory: () => {
+        throw new Error("never called");
+      },
+      readFile: async () => new TextEncoder().encode(JSON.stringify(MANAGED)),
+    });
+    await runProvider(provider, {
+      argv,
+      stdin: Readable.from([JSON.stringify(request)]),
+      stdout: {
+        write: (chunk: string, done?: () => void) => {
+          stdout += chunk;
+          done?.();
+          return true;
+        },
+      },
+      stderr: {
+        write: (chunk: string) => {
+          stderr += chunk;
+          return true;
+        },
+      },
+      env: {},
+      exit: (status) => {
+        code = status;
+      },
+    });
+    return { stdout, stderr, code };
+  }
+
+  it.each(apiVersions)("%s: a spoofed host fails with one line, nothing on stdout", async (apiVersion) => {
+    const { stdout, stderr, code } = await exec([FILE, "-v", "10"], {
+      kind: "CredentialProviderRequest",
+      apiVersion,
+      image: "foo.azurecr.io.example/app",
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    const last = stderr.trim().split("\n").at(-1) ?? "";
+    expect(last).toContain("foo.azurecr.io.example is not an Azure Container Registry login server");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("azure.json is a required argument", async () => {
+    const { stdout, stderr, code } = await exec([], {
+      kind: "CredentialProviderRequest",
+      apiVersion: API_VERSION_V1,
+      image: `${SERVER}/a`,
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe("acr-credential-provider: usage: missing argument AZURE.JSON (see --help)\n");
+  });
+
+  it("--help and --version work without azure.json", async () => {
+    const help = await exec(["--help"], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("acr-credential-provider");
+    expect(help.stdout).toContain("--registry-mirror");
+    const version = await exec(["--version"], {});
+    expect(version).toMatchObject({ code: 0, stdout: `acr-credential-provider ${VERSION}\n` });
+  });
+
+  it("a second argument is a usage error, as in the Go plugin", async () => {
+    const { code, stderr } = await exec([FILE, "extra"], {
+      kind: "CredentialProviderRequest",
+      apiVersion: API_VERSION_V1,
+      image: `${SERVER}/a`,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain('unexpected argument "extra"');
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * `acr-credential-provider`: Azure Container Registry credentials for the kubelet, a drop-in for
+ * the Go plugin of kubernetes-sigs/cloud-provider-azure (`acr-credential-provider <azure.json>`).
+ *
+ * For each request: the image's registry must be an ACR login server of the cloud azure.json
+ * configures, or a `--registry-mirror` SOURCE whose TARGET is one; anything else is refused
+ * before any token is asked for. Then, always: the login server's challenge (`GET /v2/`), an Entra
+ * token for ACR from the identity (the service account's application in service-account mode,
+ * else azure.json's), and `POST /oauth2/exchange` for an ACR refresh token. The answer is keyed by
+ * the login server (and the mirror's host), cached by registry for half the refresh token's
+ * remaining validity.
+ */
+import type { Logger, Provider } from "@kubelet-credential-provider/core";
+import { CredentialProviderError, defineProvider } from "@kubelet-credential-provider/core";
+import type { AzureConfig } from "./azure-config.ts";
+import { loadAzureConfig } from "./azure-config.ts";
+import { toEntraError } from "./errors.ts";
+import { exchangeForRefreshToken, fetchChallenge } from "./exchange.ts";
+import { describeLoginServer, parseLoginServer, registryOfImage } from "./hosts.ts";
+import type { CredentialFactory, IdentitySpec } from "./identity.ts";
+import { describeIdentity, selectIdentity, tenantOf } from "./identity.ts";
+import { parseRegistryMirrors, resolveLoginServer } from "./mirrors.ts";
+import { ACR_REFRESH_TOKEN_USERNAME, cacheDurationFor, jwtExpiry } from "./token.ts";
+
+export const VERSION = "0.1.0";
+
+/** The matchImages AKS configures for the Go plugin. */
+export const ACR_MATCH_IMAGES = [
+  "*.azurecr.io",
+  "*.azurecr.cn",
+  "*.azurecr.de",
+  "*.azurecr.us",
+  "*.*.geo.azurecr.io",
+  "*.*.geo.azurecr.cn",
+  "*.*.geo.azurecr.de",
+  "*.*.geo.azurecr.us",
+] as const;
+
+const flags = {
+  "registry-mirror": {
+    type: "list",
+    placeholder: "SOURCE:TARGET",
+    description:
+      "Give images on registry SOURCE (host[:port]) the credentials of the ACR login server TARGET, keyed under both",
+  },
+} as const;
+
+/** The provider's own flags (besides the built-in --help, --version, -v and --deadline). */
+export type AcrFlags = typeof flags;
+
+/** The provider: run it with core's `runProvider`, or call `getCredentials` as a library. */
+export type AcrProvider = Provider<AcrFlags>;
+
+export interface AcrProviderOptions {
+  /** Builds the Entra token source for an identity; @azure/identity (loaded on first use) by default. */
+  credentialFactory?: CredentialFactory;
+  /** Reads azure.json; node:fs by default. */
+  readFile?: (path: string) => Promise<Uint8Array>;
+  /** The clock for cacheDuration, in ms since the epoch. */
+  now?: () => number;
+}
+
+/**
+ * Builds the provider. Pass `credentialFactory` to get Entra tokens from something other than
+ * @azure/identity (tests, another SDK).
+ */
+export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider {
+  const now = options.now ?? Date.now;
+  const factory: CredentialFactory =
+    options.credentialFactory ??
+    (async (spec, context) => (await import("./azure.ts")).createAzureCredential(spec, context));
+
+  return defineProvider({
+    name: "acr-credential-provider",
+    version: VERSION,
+    description:
+      "Azure Container Registry credentials for the kubelet: an Entra token from the node's or the service account's identity, exchanged for an ACR refresh token.",
+    flags,
+    positionals: [
+      {
+        name: "azure.json",
+        description: "The Azure cloud config file (e.g. /etc/kubernetes/azure.json): cloud and identity",
+        required: true,
+      },
+    ],
+    defaultMatchImages: ACR_MATCH_IMAGES,
+    async getCredentials(request, context) {
+      const { log, secrets, signal } = context;
+      const mirrors = parseRegistryMirrors(context.flags["registry-mirror"]);
+      const host = registryOfImage(request.image);
+      const resolved = resolveLoginServer(host, mirrors);
+      if (!resolved) throw _notAcr(host);
+      const { server, source } = resolved;
+      if (source) log.v(2, `registry ${source} is a mirror of ${server.host} (--registry-mirror)`);
+      log.v(2, describeLoginServer(server));
+
+      const file = context.positionals[0] as string; // required: the harness refuses a run without it
+      const config = await loadAzureConfig(file, {
+        secrets,
+        ...(options.readFile && { readFile: options.readFile }),
+      });
+      const { cloud } = config;
+      if (server.suffix !== cloud.loginServerSuffix) throw _otherCloud(server.host, config);
+
+      const identity = selectIdentity(request, config);
+      log.v(2, `identity: ${describeIdentity(identity)} (${cloud.name}, ${cloud.authorityHost})`);
+
+      const exchangeContext = { http: context.http, log, secrets };
+      const challenge = await fetchChallenge(server.host, exchangeContext);
+
+      const what = `Entra token for ${_short(identity)} from ${cloud.authorityHost}`;
+      const accessToken = await _guard(what, signal, async () => {
+        const credential = await factory(identity, {
+          cloud,
+          signal,
+          deadline: context.deadline,
+          env: context.env,
+          log,
+          secrets,
+        });
+        log.v(4, `asking for an Entra token for ${cloud.acrScope}`);
+        return credential.getToken(cloud.acrScope, { abortSignal: signal });
+      });
+      if (!accessToken?.token) {
+        throw new CredentialProviderError("CLOUD_AUTH_FAILED", `${what}: no token was returned`);
+      }
+      secrets.add(accessToken.token);
+      log.v(
+        3,
+        `${what}: expires ${accessToken.expiresOnTimestamp ? new Date(accessToken.expiresOnTimestamp).toISOString() : "(not given)"}`,
+      );
+
+      const tenant = tenantOf(identity, config);
+      const refreshToken = await exchangeForRefreshToken(
+        {
+          loginServer: server.host,
+          service: challenge.service,
+          accessToken: accessToken.token,
+          ...(tenant !== undefined && { tenant }),
+        },
+        exchangeContext,
+      );
+      const cacheDuration = _cacheDuration(refreshToken, now(), log);
+
+      const keys = source ? [server.host, source] : [server.host];
+      const login = { username: ACR_REFRESH_TOKEN_USERNAME, password: refreshToken };
+      return {
+        cacheKeyType: "Registry",
+        cacheDuration,
+        auth: Object.fromEntries(keys.map((key) => [key, { ...login }])),
+      };
+    },
+  });
+}
+
+/** The provider with @azure/identity: what the executable runs. */
+export const provider: AcrProvider = createAcrProvider();
+
+function _cacheDuration(refreshToken: string, now: number, log: Logger): string {
+  const expiry = jwtExpiry(refreshToken);
+  if (!expiry) {
+    log.v(
+      2,
+      "warning: the ACR refresh token has no readable exp claim: cacheDuration 0s (the kubelet will not cache it)",
+    );
+    return "0s";
+  }
+  const cacheDuration = cacheDurationFor(expiry, now);
+  log.v(3, `ACR refresh token expires ${expiry.toISOString()}: cacheDuration ${cacheDuration}`);
+  return cacheDuration;
+}
+
+async function _guard<T>(what: string, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toEntraError(error, what, signal);
+  }
+}
+
+function _short(identity: IdentitySpec): string {
+  switch (identity.kind) {
+    case "serviceAccount":
+      return `service account application ${identity.clientId}`;
+    case "workloadIdentity":
+      return "workload identity";
+    case "managedIdentity":
+      return identity.clientId || identity.resourceId ? "user-assigned managed identity" : "managed identity";
+    case "clientSecret":
+    case "clientCertificate":
+      return `service principal ${identity.clientId}`;
+  }
+}
+
+function _notAcr(host: string): CredentialProviderError {
+  const bare = host.replace(/:\d+$/, "");
+  const hint =
+    bare !== host && parseLoginServer(bare)
+      ? "ACR login servers are served on the default port only; drop the port"
+      : `expected <registry>.azurecr.io (or .cn, .us), <registry>-<hash>.azurecr.io or <registry>.<region>.geo.azurecr.io; map a mirror with --registry-mirror ${host}:<login server>`;
+  return new CredentialProviderError(
+    "NOT_MY_REGISTRY",
+    `${host} is not an Azure Container Registry login server: ${hint}`,
+  );
+}
+
+function _otherCloud(host: string, config: AzureConfig): CredentialProviderError {
+  const clouds: Record<string, string> = {
+    "azurecr.io": "AzurePublicCloud",
+    "azurecr.cn": "AzureChinaCloud",
+    "azurecr.us": "AzureUSGovernmentCloud",
+    "azurecr.de": "the retired Azure Germany cloud",
+  };
+  const suffix = host.slice(host.indexOf(".azurecr.") + 1);
+  return new CredentialProviderError(
+    "NOT_MY_REGISTRY",
+    `${host} is a login server of ${clouds[suffix] ?? suffix}, but ${config.file} configures ${config.cloud.name} (*.${config.cloud.loginServerSuffix}): no Entra token is sent to another cloud's registry`,
+  );
+}

@@ -1,0 +1,304 @@
+/**
+ * dist/bin/acr-credential-provider, run by dist/bin/kubelet-credential-sim with the AKS node
+ * config, against the emulated Azure: the real @azure/identity reaches Entra ID at its real
+ * names through HTTPS_PROXY, managed identity at AZURE_POD_IDENTITY_AUTHORITY_HOST, and the
+ * provider's own exchange reaches the registry's /oauth2/exchange. The emulator records which
+ * identity each token was issued to.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { E2E, LookupOptions, LookupRun } from "./harness.ts";
+import { binDir, startE2E } from "./harness.ts";
+
+const IMAGE = "myreg.azurecr.io/team/app:1.0";
+const ZERO_USER = "00000000-0000-0000-0000-000000000000";
+
+/** Entra client ids are GUIDs; one per identity the tests register. */
+const CLIENT = {
+  version: randomUUID(),
+  "cert-client": randomUUID(),
+  "sa-app": randomUUID(),
+  "sp-china": randomUUID(),
+  "sp-client": randomUUID(),
+  "sp-faults": randomUUID(),
+  "sp-mirror": randomUUID(),
+  "sp-spoof": randomUUID(),
+  "wi-client": randomUUID(),
+};
+
+let e2e: E2E;
+beforeAll(async () => {
+  if (!existsSync(join(binDir, "acr-credential-provider"))) throw new Error("run pnpm build first");
+  e2e = await startE2E();
+});
+afterAll(async () => {
+  await e2e?.close();
+});
+
+interface Run extends LookupOptions {
+  azureJson: Record<string, unknown>;
+  config?: string;
+  edit?: (text: string) => string;
+}
+
+async function lookup(images: string[], options: Run): Promise<LookupRun> {
+  const azureJson = e2e.file("azure.json", JSON.stringify(options.azureJson));
+  const config = e2e.config(options.config ?? "aks.yaml", options.edit, { AZURE_JSON: azureJson });
+  const run = await e2e.lookup(config, images, {
+    ...options,
+    env: { ...e2e.emulator.azure.imdsEnv(), ...options.env },
+  });
+  e2e.expectNoLeaks(run);
+  return run;
+}
+
+const tenantId = () => e2e.emulator.azure.tenantId;
+const lastEntraCall = () => e2e.emulator.azure.tokenCalls().at(-1);
+
+describe("acr-credential-provider with the AKS config", () => {
+  it("a service principal with a secret: exchanged for a refresh token the registry accepts", async () => {
+    const secret = e2e.emulator.azure.registerClientSecret(CLIENT["sp-client"]);
+    const run = await lookup([IMAGE, "myreg.azurecr.io/team/other"], {
+      azureJson: {
+        cloud: "AzurePublicCloud",
+        tenantId: tenantId(),
+        aadClientId: CLIENT["sp-client"],
+        aadClientSecret: secret,
+      },
+      flags: ["--verify"],
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.execCounts).toEqual({ "acr-credential-provider": 1 });
+    expect(run.entries[0]).toMatchObject({
+      credentials: [{ key: "myreg.azurecr.io", username: ZERO_USER }],
+      verified: true,
+    });
+    expect(run.entries[1]).toMatchObject({ providers: [{ cached: true }], verified: true });
+    expect(lastEntraCall()).toMatchObject({
+      clientId: CLIENT["sp-client"],
+      credential: "client_secret",
+      outcome: "ok",
+    });
+    expect(e2e.emulator.azure.exchangeCalls().at(-1)).toMatchObject({
+      host: "myreg.azurecr.io",
+      outcome: "ok",
+    });
+  });
+
+  it("a service principal with a certificate", async () => {
+    const cert = await e2e.emulator.azure.registerClientCertificate(CLIENT["cert-client"]);
+    const run = await lookup([IMAGE], {
+      azureJson: {
+        tenantId: tenantId(),
+        aadClientId: CLIENT["cert-client"],
+        aadClientCertPath: cert.certPemPath,
+      },
+      flags: ["--verify"],
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.entries[0]?.verified).toBe(true);
+    expect(lastEntraCall()).toMatchObject({
+      clientId: CLIENT["cert-client"],
+      credential: "certificate",
+      outcome: "ok",
+    });
+    expect([run.stdout, run.stderr, ...run.pluginStderr].join("")).not.toContain(cert.keyPem.split("\n")[1]);
+  });
+
+  it("the system-assigned managed identity", async () => {
+    e2e.emulator.azure.managedIdentity();
+    const run = await lookup([IMAGE], {
+      azureJson: { tenantId: tenantId(), useManagedIdentityExtension: true },
+      flags: ["--verify"],
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.entries[0]?.verified).toBe(true);
+    expect(lastEntraCall()).toMatchObject({ credential: "managed_identity", outcome: "ok" });
+    expect(lastEntraCall()?.principal).toMatchObject({ kind: "system-assigned" });
+  });
+
+  it.each([
+    ["client id", "11111111-2222-3333-4444-555555555555"],
+    [
+      "resource id",
+      "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pull",
+    ],
+  ])("a user-assigned managed identity by %s", async (_how, id) => {
+    const identity = id.startsWith("/")
+      ? e2e.emulator.azure.managedIdentity({ resourceId: id })
+      : e2e.emulator.azure.managedIdentity({ clientId: id });
+    const run = await lookup([IMAGE], {
+      azureJson: { tenantId: tenantId(), useManagedIdentityExtension: true, userAssignedIdentityID: id },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastEntraCall()?.principal).toMatchObject({ clientId: identity.clientId });
+  });
+
+  it("workload identity from a federated token file", async () => {
+    const token = e2e.emulator.azure.issueFederatedToken(CLIENT["wi-client"]);
+    const tokenFile = e2e.file("federated-token", token);
+    const run = await lookup([IMAGE], {
+      azureJson: {
+        tenantId: tenantId(),
+        aadClientId: CLIENT["wi-client"],
+        aadFederatedTokenFile: tokenFile,
+        useFederatedWorkloadIdentityExtension: true,
+      },
+      flags: ["--verify"],
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.entries[0]?.verified).toBe(true);
+    expect(lastEntraCall()).toMatchObject({
+      clientId: CLIENT["wi-client"],
+      credential: "federated",
+      outcome: "ok",
+    });
+  });
+
+  it("service-account mode: the pod's token is the application's client assertion", async () => {
+    const token = e2e.emulator.azure.issueFederatedToken(CLIENT["sa-app"]);
+    const run = await lookup([IMAGE], {
+      config: "aks-service-account.yaml",
+      azureJson: { cloud: "AzurePublicCloud" },
+      flags: [
+        "--service-account-token",
+        token,
+        "--service-account-annotation",
+        `kubernetes.azure.com/acr-client-id=${CLIENT["sa-app"]}`,
+        "--service-account-annotation",
+        `kubernetes.azure.com/acr-tenant-id=${tenantId()}`,
+        "--verify",
+      ],
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.entries[0]?.verified).toBe(true);
+    expect(lastEntraCall()).toMatchObject({
+      clientId: CLIENT["sa-app"],
+      credential: "federated",
+      outcome: "ok",
+    });
+  });
+
+  it("a mirror is served with its target registry's credentials, keyed under both", async () => {
+    const secret = e2e.emulator.azure.registerClientSecret(CLIENT["sp-mirror"]);
+    const run = await lookup(["mcr.microsoft.com/dotnet/runtime:8.0"], {
+      azureJson: { tenantId: tenantId(), aadClientId: CLIENT["sp-mirror"], aadClientSecret: secret },
+      edit: (text) =>
+        text
+          .replace('      - "*.azurecr.io"\n', '      - "*.azurecr.io"\n      - "mcr.microsoft.com"\n')
+          .replace(
+            "    args:\n",
+            "    args:\n      - --registry-mirror=mcr.microsoft.com:myreg.azurecr.io\n",
+          ),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.entries[0]?.credentials.map((c) => c.key)).toContain("mcr.microsoft.com");
+    expect(e2e.emulator.azure.exchangeCalls().at(-1)).toMatchObject({
+      host: "myreg.azurecr.io",
+      outcome: "ok",
+    });
+  });
+
+  it("the China cloud: its authority and its login servers", async () => {
+    const secret = e2e.emulator.azure.registerClientSecret(CLIENT["sp-china"]);
+    const run = await lookup(["myreg.azurecr.cn/team/app"], {
+      azureJson: {
+        cloud: "AzureChinaCloud",
+        tenantId: tenantId(),
+        aadClientId: CLIENT["sp-china"],
+        aadClientSecret: secret,
+      },
+      flags: ["--verify"],
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.entries[0]?.verified).toBe(true);
+    expect(lastEntraCall()?.host).toMatch(/chinacloudapi\.cn|partner\.microsoftonline\.cn/);
+  });
+
+  it("a spoofed host gets no Entra call at all", async () => {
+    const secret = e2e.emulator.azure.registerClientSecret(CLIENT["sp-spoof"]);
+    const before = e2e.emulator.azure.tokenCalls().length;
+    const run = await lookup(["myreg.azurecr.io.example/team/app"], {
+      azureJson: { tenantId: tenantId(), aadClientId: CLIENT["sp-spoof"], aadClientSecret: secret },
+      edit: (text) =>
+        text.replace('      - "*.azurecr.io"\n', '      - "*.azurecr.io"\n      - "*.azurecr.io.example"\n'),
+    });
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /acr-credential-provider: not this provider's registry: /,
+    );
+    expect(e2e.emulator.azure.tokenCalls().length).toBe(before);
+  });
+
+  it.each(["v1beta1", "v1alpha1"])("answers a %s kubelet", async (version) => {
+    const secret = e2e.emulator.azure.registerClientSecret(CLIENT.version);
+    const run = await lookup([IMAGE], {
+      azureJson: { tenantId: tenantId(), aadClientId: CLIENT.version, aadClientSecret: secret },
+      edit: (text) =>
+        text.replace("credentialprovider.kubelet.k8s.io/v1", `credentialprovider.kubelet.k8s.io/${version}`),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.entries[0]?.credentials).toHaveLength(1);
+  });
+});
+
+describe("faults", () => {
+  let azureJson: Record<string, unknown>;
+  beforeAll(() => {
+    azureJson = {
+      tenantId: e2e.emulator.azure.tenantId,
+      aadClientId: CLIENT["sp-faults"],
+      aadClientSecret: e2e.emulator.azure.registerClientSecret(CLIENT["sp-faults"]),
+    };
+  });
+
+  it("retries a throttled exchange, then succeeds", async () => {
+    e2e.emulator.fault("acr.exchange", { kind: "status", status: 429, retryAfter: 1, times: 1 });
+    const before = e2e.emulator.calls("acr.exchange");
+    const run = await lookup([IMAGE], { azureJson });
+    expect(run.code, run.stderr).toBe(0);
+    expect(e2e.emulator.calls("acr.exchange") - before).toBe(2);
+  });
+
+  it("fails clearly on persistent 5xx", async () => {
+    e2e.emulator.fault("acr.exchange", { kind: "status", status: 503 });
+    const run = await lookup([IMAGE], { azureJson });
+    e2e.emulator.clearFaults("acr.exchange");
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(/acr-credential-provider: cloud unavailable: .*503/);
+  });
+
+  it("gives up on a hanging exchange at its deadline", async () => {
+    e2e.emulator.fault("acr.exchange", { kind: "hang" });
+    const run = await lookup([IMAGE], {
+      azureJson,
+      edit: (text) => text.replace("    args:\n", "    args:\n      - --deadline=3s\n"),
+    });
+    e2e.emulator.clearFaults("acr.exchange");
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /acr-credential-provider: (timed out|cloud unavailable): /,
+    );
+  });
+
+  it("fails clearly on a malformed exchange answer", async () => {
+    e2e.emulator.fault("acr.exchange", { kind: "malformed" });
+    const run = await lookup([IMAGE], { azureJson });
+    e2e.emulator.clearFaults("acr.exchange");
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /acr-credential-provider: [a-z ]+: .*(JSON|exchange)/,
+    );
+  });
+
+  it("keeps every issued secret out of stderr at -v 10", async () => {
+    const run = await lookup([IMAGE], {
+      azureJson,
+      edit: (text) => text.replace("    args:\n", "    args:\n      - -v=10\n"),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.pluginStderr.join("")).not.toBe("");
+  });
+});
