@@ -52,7 +52,7 @@ describe("parseRegistryMirrors", () => {
     ["mcr.microsoft.com:abc.eastus.data.azurecr.io", "is not an ACR login server"],
     ["bad_host!:abc.azurecr.io", "is not a registry host[:port]"],
     ["registry.local:99999:abc.azurecr.io", "out of range"],
-    ["foo.azurecr.io:abc.azurecr.io", "is an ACR login server itself"],
+    ["foo.azurecr.io:abc.azurecr.io", "is itself an ACR login server"],
   ])("refuses %j: %s", (entry, reason) => {
     let error: unknown;
     try {

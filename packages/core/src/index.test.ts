@@ -47,6 +47,7 @@ describe("@kubelet-credential-provider/core exports", () => {
       "parseDuration",
       "parseDurationNanos",
       "parseImage",
+      "parseRegistryMirrors",
       "parseSchemelessUrl",
       "processIo",
       "proxyForUrl",

@@ -70,6 +70,8 @@ export type { Logger, LoggerOptions, LogSink } from "./log.ts";
 export { createLogger } from "./log.ts";
 export type { SchemelessUrl } from "./match.ts";
 export { lookupAuth, normalizeAuthKey, parseSchemelessUrl, urlsMatch } from "./match.ts";
+export type { RegistryMirrorOptions, RegistryMirrors } from "./mirrors.ts";
+export { parseRegistryMirrors } from "./mirrors.ts";
 export type {
   ApiVersion,
   AuthConfig,

@@ -72,7 +72,7 @@ describe("--registry-mirror", () => {
     [`mirror.example.com/v2:${ECR}`, "is not a registry host[:port]"],
     [`user@mirror.example.com:${ECR}`, "is not a registry host[:port]"],
     [`mirror.example.com:99999:${ECR}`, "SOURCE port 99999 is out of range"],
-    [`public.ecr.aws:${ECR}`, "SOURCE public.ecr.aws is an ECR registry itself"],
+    [`public.ecr.aws:${ECR}`, "SOURCE public.ecr.aws is itself an Amazon ECR registry host"],
   ])("refuses %j: %s", (entry, reason) => {
     const message = usageError([entry]);
     expect(message).toContain(`--registry-mirror entry ${JSON.stringify(entry)}`);
