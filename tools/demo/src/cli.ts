@@ -1,30 +1,92 @@
 /**
  * `pnpm demo`: the built executables in dist/bin doing a kubelet's work against the local cloud
- * emulator. The kubelet simulator runs each provider as the kubelet would, for a few images, and
- * checks the credentials at the emulated registry; the providers reach their cloud's real hostnames
- * through HTTPS_PROXY with the emulator's CA, as on a node behind a corporate proxy.
+ * emulator. For each cloud, the kubelet simulator runs the provider as the kubelet would, for a few
+ * images, and checks the credentials at the emulated registry; the providers reach their clouds'
+ * real hostnames through HTTPS_PROXY with the emulator's CA, as on a node behind a corporate proxy.
  *
  * Everything started here is stopped on the way out, also on Ctrl-C: the emulator's listeners, the
  * simulator and its plugins, and the temporary directory.
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
 import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 
 const root = resolve(import.meta.dirname, "../../..");
 const binDir = join(root, "dist/bin");
+const configs = join(import.meta.dirname, "../configs");
 const sim = join(binDir, "kubelet-credential-sim");
-const IMAGES = [
-  "registry.example.com/team/app:1.0",
-  "registry.example.com/team/worker:2.3",
-  "eu.registry.example.com/team/app:1.0",
-  "docker.io/library/nginx:1.27",
+
+interface Tour {
+  title: string;
+  provider: string;
+  config: string;
+  images: string[];
+  /** The node's environment for this cloud, beyond the emulator's proxy settings. */
+  setUp(
+    emulator: Emulator,
+    workDir: string,
+  ): Promise<{ env?: Record<string, string>; vars: Record<string, string> }>;
+}
+
+const TOURS: Tour[] = [
+  {
+    title: "Example registry (the SDK walkthrough)",
+    provider: "example-credential-provider",
+    config: "example.yaml",
+    images: [
+      "registry.example.com/team/app:1.0",
+      "registry.example.com/team/worker:2.3",
+      "eu.registry.example.com/team/app:1.0",
+      "docker.io/library/nginx:1.27",
+    ],
+    setUp: async (emulator) => ({ vars: { API_KEY_FILE: emulator.example.apiKeyFile } }),
+  },
+  {
+    title: "Amazon ECR, with the node's AWS credentials",
+    provider: "ecr-credential-provider",
+    config: "ecr.yaml",
+    images: [
+      "123456789012.dkr.ecr.us-west-2.amazonaws.com/team/app:1.0",
+      "123456789012.dkr-ecr.us-west-2.on.aws/team/app:1.0",
+      "public.ecr.aws/nginx/nginx:1.27",
+    ],
+    setUp: async (emulator) => ({
+      env: {
+        AWS_CONFIG_FILE: "/nonexistent/aws-config",
+        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+        ...emulator.aws.imdsEnv(),
+        ...emulator.aws.credentialsEnv(),
+      },
+      vars: {},
+    }),
+  },
+  {
+    title: "Azure Container Registry, with a service principal",
+    provider: "acr-credential-provider",
+    config: "acr.yaml",
+    images: ["myregistry.azurecr.io/team/app:1.0", "myregistry.azurecr.io/team/worker:2.3"],
+    setUp: async (emulator, workDir) => {
+      const clientId = randomUUID();
+      const secret = emulator.azure.registerClientSecret(clientId);
+      const azureJson = join(workDir, "azure.json");
+      const cloudConfig = {
+        cloud: "AzurePublicCloud",
+        tenantId: emulator.azure.tenantId,
+        aadClientId: clientId,
+        aadClientSecret: secret,
+      };
+      writeFileSync(azureJson, JSON.stringify(cloudConfig), { mode: 0o600 });
+      return { env: emulator.azure.imdsEnv(), vars: { AZURE_JSON: azureJson } };
+    },
+  },
 ];
 
-for (const name of ["kubelet-credential-sim", "example-credential-provider"]) {
+for (const name of ["kubelet-credential-sim", ...TOURS.map((tour) => tour.provider)]) {
   if (!existsSync(join(binDir, name))) {
     console.error(`demo: dist/bin/${name} is missing: run pnpm build first`);
     process.exit(1);
@@ -50,59 +112,60 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 try {
-  const config = join(workDir, "example.yaml");
-  const template = readFileSync(join(import.meta.dirname, "../example.yaml"), "utf8");
-  writeFileSync(config, template.replaceAll("{{API_KEY_FILE}}", emulator.example.apiKeyFile));
-  const stderrDir = join(workDir, "plugin-stderr");
-
   console.log("kubelet-credential-providers demo\n");
   console.log(`cloud emulator: https ${emulator.httpsUrl}, proxy ${emulator.proxyUrl} (work dir ${workDir})`);
-  console.log(`kubelet config: ${relative(root, join(import.meta.dirname, "../example.yaml"))}`);
-  console.log(
-    `\n$ kubelet-credential-sim lookup --config example.yaml --bin-dir dist/bin --verify \\\n    ${IMAGES.join(" ")}\n`,
-  );
+  const printed: string[] = [];
+  const stderrDir = join(workDir, "plugin-stderr");
+  let failed = false;
 
-  const args = [
-    "lookup",
-    "--config",
-    config,
-    "--bin-dir",
-    binDir,
-    "--verify",
-    "--plugin-stderr-dir",
-    stderrDir,
-  ];
-  // The kubelet's environment on a node behind a proxy: no Node, no PATH needed.
-  const result = await new Promise<{ code: number | null; output: string }>((resolveRun, reject) => {
-    child = spawn(sim, [...args, ...IMAGES], { env: emulator.env(), stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const show = (chunk: Buffer) => {
-      output += chunk;
-      process.stdout.write(chunk);
-    };
-    child.stdout?.on("data", show);
-    child.stderr?.on("data", show);
-    child.on("error", reject);
-    child.on("close", (code) => resolveRun({ code, output }));
-  });
+  for (const [index, tour] of TOURS.entries()) {
+    const { env = {}, vars } = await tour.setUp(emulator, workDir);
+    const template = readFileSync(join(configs, tour.config), "utf8");
+    const config = join(workDir, tour.config);
+    writeFileSync(
+      config,
+      template.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => vars[key] ?? ""),
+    );
 
-  const pluginStderr = existsSync(stderrDir)
-    ? readdirSync(stderrDir).map((file) => readFileSync(join(stderrDir, file), "utf8"))
-    : [];
-  const leaked = emulator
-    .issued()
-    .filter((secret) => [result.output, ...pluginStderr].some((text) => text.includes(secret)));
+    console.log(`\n== ${tour.title} ==`);
+    console.log(`kubelet config: ${relative(root, join(configs, tour.config))}`);
+    console.log(`$ kubelet-credential-sim lookup --config ${tour.config} --bin-dir dist/bin --verify \\`);
+    console.log(`    ${tour.images.join(" ")}\n`);
+    const args = ["lookup", "--config", config, "--bin-dir", binDir, "--verify"];
+    args.push("--plugin-stderr-dir", join(stderrDir, String(index)), ...tour.images);
+    // The kubelet's environment on a node behind a proxy: no Node, no PATH needed.
+    const result = await new Promise<{ code: number | null; output: string }>((resolveRun, reject) => {
+      child = spawn(sim, args, { env: { ...emulator.env(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      const show = (chunk: Buffer) => {
+        output += chunk;
+        process.stdout.write(chunk);
+      };
+      child.stdout?.on("data", show);
+      child.stderr?.on("data", show);
+      child.on("error", reject);
+      child.on("close", (code) => resolveRun({ code, output }));
+    });
+    printed.push(result.output);
+    if (result.code !== 0) failed = true;
+  }
+
+  for (const dir of existsSync(stderrDir) ? readdirSync(stderrDir) : []) {
+    for (const file of readdirSync(join(stderrDir, dir)))
+      printed.push(readFileSync(join(stderrDir, dir, file), "utf8"));
+  }
+  const leaked = emulator.issued().filter((secret) => printed.some((text) => text.includes(secret)));
   const counts = Object.entries(emulator.callCounts())
     .map(([id, n]) => `${id} ${n}`)
     .join(", ");
   console.log(`\nemulated cloud calls: ${counts}`);
   console.log(
     leaked.length === 0
-      ? `leak check: none of the ${emulator.issued().length} secrets the cloud issued appears in any output`
+      ? `leak check: none of the ${emulator.issued().length} secrets the clouds issued appears in any output`
       : `leak check: ${leaked.length} issued secret(s) appeared in the output`,
   );
-  if (result.code !== 0 || leaked.length > 0) {
-    console.error(`demo: failed (simulator exit ${result.code})`);
+  if (failed || leaked.length > 0) {
+    console.error("demo: failed");
     process.exitCode = 1;
   }
 } finally {
