@@ -99,12 +99,23 @@ let child: ChildProcess | undefined;
 let stopping: Promise<void> | undefined;
 const stop = () => {
   stopping ??= (async () => {
-    child?.kill("SIGTERM");
+    await _endChild();
     await emulator.close();
     rmSync(workDir, { recursive: true, force: true });
   })();
   return stopping;
 };
+/** Stops the simulator, which stops its plugins, and waits until it is gone. */
+async function _endChild(): Promise<void> {
+  const running = child;
+  if (!running || running.exitCode !== null || running.signalCode !== null) return;
+  const closed = new Promise<void>((resolveClosed) => running.once("close", () => resolveClosed()));
+  running.kill("SIGTERM");
+  const timer = setTimeout(() => running.kill("SIGKILL"), 5_000);
+  await closed;
+  clearTimeout(timer);
+}
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     void stop().then(() => process.exit(130));
@@ -119,6 +130,8 @@ try {
   let failed = false;
 
   for (const [index, tour] of TOURS.entries()) {
+    // Interrupted: start nothing new while the signal handler tears everything down.
+    if (stopping) break;
     const { env = {}, vars } = await tour.setUp(emulator, workDir);
     const template = readFileSync(join(configs, tour.config), "utf8");
     const config = join(workDir, tour.config);
@@ -134,6 +147,7 @@ try {
     const args = ["lookup", "--config", config, "--bin-dir", binDir, "--verify"];
     args.push("--plugin-stderr-dir", join(stderrDir, String(index)), ...tour.images);
     // The kubelet's environment on a node behind a proxy: no Node, no PATH needed.
+    if (stopping) break;
     const result = await new Promise<{ code: number | null; output: string }>((resolveRun, reject) => {
       child = spawn(sim, args, { env: { ...emulator.env(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
