@@ -16,6 +16,8 @@ import type { AzureCloud, AzureCloudOptions } from "./clouds/azure.ts";
 import { installAzureCloud } from "./clouds/azure.ts";
 import type { ExampleCloud, ExampleCloudOptions } from "./clouds/example.ts";
 import { installExampleCloud } from "./clouds/example.ts";
+import type { GoogleCloud, GoogleCloudOptions } from "./clouds/google.ts";
+import { installGoogleCloud } from "./clouds/google.ts";
 import { createDispatch } from "./dispatch.ts";
 import type { FaultSpec } from "./faults.ts";
 import { Faults } from "./faults.ts";
@@ -33,6 +35,7 @@ export interface EmulatorOptions {
   example?: ExampleCloudOptions;
   aws?: AwsCloudOptions;
   azure?: AzureCloudOptions;
+  google?: GoogleCloudOptions;
 }
 
 export interface Emulator {
@@ -53,6 +56,8 @@ export interface Emulator {
   readonly aws: AwsCloud;
   /** Entra ID, IMDS managed identity and ACR (src/clouds/azure.ts). */
   readonly azure: AzureCloud;
+  /** GCE metadata, OAuth2, STS, IAM credentials and the Google registries (src/clouds/google.ts). */
+  readonly google: GoogleCloud;
   /** For a child process that reaches the emulator as a node behind a proxy does. */
   env(): Record<string, string>;
   route(spec: RouteSpec, handler: RouteHandler): RouteHandle;
@@ -119,10 +124,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     let closing: Promise<void> | undefined;
     const target = { httpsPort: listeners.httpsPort, httpPort: listeners.httpPort, caPem: ca.caPem };
     const proxyUrl = `http://${loopback}:${proxy.port}`;
-    const emulator: Omit<Emulator, "example" | "aws" | "azure"> & {
+    const emulator: Omit<Emulator, "example" | "aws" | "azure" | "google"> & {
       example?: ExampleCloud;
       aws?: AwsCloud;
       azure?: AzureCloud;
+      google?: GoogleCloud;
     } = {
       httpsUrl: `https://${loopback}:${listeners.httpsPort}`,
       httpUrl: `http://${loopback}:${listeners.httpPort}`,
@@ -151,6 +157,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     emulator.example = await installExampleCloud(emulator, options.example);
     emulator.aws = installAwsCloud(emulator, options.aws);
     emulator.azure = installAzureCloud(emulator, options.azure);
+    emulator.google = installGoogleCloud(emulator, options.google);
     return emulator as Emulator;
   } catch (error) {
     await stop();

@@ -50,6 +50,32 @@ export {
 } from "./clouds/azure.ts";
 export type { ExampleCloud, ExampleCloudOptions } from "./clouds/example.ts";
 export { exampleRegistryHosts, exampleTokenHost } from "./clouds/example.ts";
+export type {
+  DockercfgEntry,
+  GceTokenCall,
+  GoogleCloud,
+  GoogleCloudOptions,
+  GoogleTokenCall,
+  GoogleTokenSource,
+  ImpersonationCall,
+  IssuedGoogleToken,
+  OAuth2TokenCall,
+  ServiceAccountKey,
+  ServiceAccountKeyFile,
+  ServiceAccountOptions,
+  StsCall,
+  SubjectTokenOptions,
+} from "./clouds/google.ts";
+export {
+  accessTokenType,
+  gceMetadataHosts,
+  googleOAuth2TokenUri,
+  googleRegistryHostPatterns,
+  googleRegistryUsernames,
+  jwtBearerGrant,
+  subjectTokenTypes,
+  tokenExchangeGrant,
+} from "./clouds/google.ts";
 export type { Emulator, EmulatorOptions } from "./emulator.ts";
 export { startEmulator } from "./emulator.ts";
 export type { FaultKind, FaultSpec } from "./faults.ts";

@@ -168,3 +168,41 @@ describe("a basic-scheme registry", () => {
     expect(refused.status).toBe(401);
   });
 });
+
+describe("credentials accepted by pattern", () => {
+  it("are good at every name a `*.suffix` or RegExp matches, until they expire, and nowhere else", async () => {
+    emulator.registry.serve("*.pattern.example.net", { scheme: "basic" });
+    emulator.registry.serve("pattern.example.net", { scheme: "basic" });
+    emulator.registry.serve(/^re-\d+\.example\.org$/, { scheme: "basic" });
+    const password = emulator.issueSecret("pattern-pw-");
+    emulator.registry.accept("*.pattern.example.net", "robot", password);
+    emulator.registry.accept(/^re-\d+\.example\.org$/, "robot", password);
+    const stale = emulator.issueSecret("pattern-pw-");
+    emulator.registry.accept("*.pattern.example.net", "robot", stale, {
+      expiresAt: new Date(Date.now() - 1),
+    });
+    const ping = (host: string, pass = password) =>
+      emulator.request(`https://${host}/v2/`, { headers: { authorization: basicAuth("robot", pass) } });
+    expect((await ping("a.pattern.example.net")).status).toBe(200);
+    expect((await ping("b.c.pattern.example.net")).status).toBe(200);
+    expect((await ping("re-42.example.org")).status).toBe(200);
+    expect((await ping("pattern.example.net")).status).toBe(401);
+    expect((await ping("basic.example.net")).status).toBe(401);
+    expect((await ping("a.pattern.example.net", stale)).status).toBe(401);
+  });
+
+  it("serves a bearer token endpoint at /v2/token ahead of /v2/, and no other path under /v2/", async () => {
+    emulator.registry.serve("v2token.example.net", { scheme: "bearer", tokenPath: "/v2/token" });
+    expect(() =>
+      emulator.registry.serve("x.example.net", { scheme: "bearer", tokenPath: "/v2/auth" }),
+    ).toThrow(/under \/v2\//);
+    const password = emulator.issueSecret("v2token-pw-");
+    emulator.registry.accept("v2token.example.net", "robot", password);
+    const result = await pull("v2token.example.net", "robot", password);
+    expect(result).toMatchObject({ tokenStatus: 200, v2Status: 200 });
+    const ping = await emulator.request("https://v2token.example.net/v2/");
+    expect(ping.headers["www-authenticate"]).toBe(
+      'Bearer realm="https://v2token.example.net/v2/token",service="v2token.example.net"',
+    );
+  });
+});

@@ -6,12 +6,16 @@
 import type { EmulatorRequest, Reply } from "./request.ts";
 import { json } from "./request.ts";
 import type { RouteContext, Router } from "./router.ts";
+import { _hostMatches } from "./router.ts";
 
 export type RegistryScheme = "bearer" | "basic";
 
 export interface RegistryOptions {
   scheme: RegistryScheme;
-  /** Bearer only: where the challenge's realm points; default `/oauth2/token` (ACR's). */
+  /**
+   * Bearer only: where the challenge's realm points; default `/oauth2/token` (ACR's). `/v2/token`
+   * (Google's) is served ahead of the `/v2/` routes; no other path under `/v2/` may be.
+   */
   tokenPath?: string;
 }
 
@@ -26,8 +30,12 @@ export interface EmulatedRegistry {
    * RegExp, as a route's host.
    */
   serve(hostPattern: string | RegExp, options: RegistryOptions): void;
-  /** Credentials a cloud endpoint issued for registry `host`; refused at every other host. */
-  accept(host: string, username: string, password: string, options?: AcceptOptions): void;
+  /**
+   * Credentials a cloud endpoint issued for registry `host`; refused at every other host. `host`
+   * may also be a pattern (`*.gcr.io`, or a RegExp without /g or /y), for credentials good at
+   * every name it matches.
+   */
+  accept(host: string | RegExp, username: string, password: string, options?: AcceptOptions): void;
 }
 
 // Registry tokens are short-lived in every cloud; an hour is enough for any test or demo.
@@ -38,6 +46,8 @@ export class Registry implements EmulatedRegistry {
   readonly #router: Router;
   /** host -> "username\0password" -> expiry (ms since epoch, Infinity for never). */
   readonly #credentials = new Map<string, Map<string, number>>();
+  /** Credentials good at every name a pattern matches: pattern -> as #credentials' values. */
+  readonly #patternCredentials = new Map<string | RegExp, Map<string, number>>();
   /** token -> the host it was issued for, and its expiry. */
   readonly #tokens = new Map<string, { host: string; expires: number }>();
 
@@ -49,32 +59,52 @@ export class Registry implements EmulatedRegistry {
     const { scheme, tokenPath = "/oauth2/token" } = options;
     if (scheme !== "bearer" && scheme !== "basic")
       throw new Error(`unknown registry scheme ${String(scheme)}`);
-    if (!tokenPath.startsWith("/") || tokenPath.startsWith("/v2/"))
+    if (!tokenPath.startsWith("/") || (tokenPath.startsWith("/v2/") && tokenPath !== "/v2/token"))
       throw new Error(
-        `registry token path ${JSON.stringify(tokenPath)} must start with / and not be under /v2/`,
+        `registry token path ${JSON.stringify(tokenPath)} must start with / and not be under /v2/ (but /v2/token)`,
       );
+    // The first matching route wins: a token endpoint under /v2/ goes before the /v2/* route.
+    if (scheme === "bearer" && tokenPath.startsWith("/v2/")) this.#addToken(hostPattern, tokenPath);
     this.#router.add(
       { id: "registry.v2", host: hostPattern, method: ["GET", "HEAD"], path: "/v2/*" },
       (req) => this.#v2(req, scheme, tokenPath),
     );
-    if (scheme === "bearer") {
-      this.#router.add(
-        { id: "registry.token", host: hostPattern, method: "GET", path: tokenPath },
-        (req, ctx) => this.#token(req, ctx),
-      );
-    }
+    if (scheme === "bearer" && !tokenPath.startsWith("/v2/")) this.#addToken(hostPattern, tokenPath);
   }
 
-  accept(host: string, username: string, password: string, options: AcceptOptions = {}): void {
-    const key = host.toLowerCase();
-    const forHost = this.#credentials.get(key) ?? new Map<string, number>();
-    forHost.set(`${username}\0${password}`, options.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
-    this.#credentials.set(key, forHost);
+  #addToken(hostPattern: string | RegExp, tokenPath: string): void {
+    this.#router.add(
+      { id: "registry.token", host: hostPattern, method: "GET", path: tokenPath },
+      (req, ctx) => this.#token(req, ctx),
+    );
+  }
+
+  accept(host: string | RegExp, username: string, password: string, options: AcceptOptions = {}): void {
+    const expires = options.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
+    const credential = `${username}\0${password}`;
+    if (typeof host === "string" && !host.startsWith("*.")) {
+      const key = host.toLowerCase();
+      const forHost = this.#credentials.get(key) ?? new Map<string, number>();
+      forHost.set(credential, expires);
+      this.#credentials.set(key, forHost);
+      return;
+    }
+    const key = typeof host === "string" ? host.toLowerCase() : host;
+    const forPattern = this.#patternCredentials.get(key) ?? new Map<string, number>();
+    forPattern.set(credential, expires);
+    this.#patternCredentials.set(key, forPattern);
   }
 
   #valid(host: string, username: string, password: string): boolean {
-    const expires = this.#credentials.get(host)?.get(`${username}\0${password}`);
-    return expires !== undefined && expires > Date.now();
+    const credential = `${username}\0${password}`;
+    const now = Date.now();
+    const expires = this.#credentials.get(host)?.get(credential);
+    if (expires !== undefined && expires > now) return true;
+    for (const [pattern, forPattern] of this.#patternCredentials) {
+      const until = forPattern.get(credential);
+      if (until !== undefined && until > now && _hostMatches(pattern, host)) return true;
+    }
+    return false;
   }
 
   #v2(req: EmulatorRequest, scheme: RegistryScheme, tokenPath: string): Reply {
