@@ -145,6 +145,10 @@ describe("proxyForUrl", () => {
     ["https://127.0.0.1:8443/", undefined],
     ["https://localhost/", undefined],
     ["https://[::1]/", undefined],
+    ["http://169.254.169.254/latest/api/token", undefined],
+    ["http://metadata.google.internal/computeMetadata/v1/", undefined],
+    ["http://[fd00:ec2::254]/latest/api/token", undefined],
+    ["http://169.255.0.1/", "http://proxy.corp:8080/"],
   ])("%s -> %s", (url, proxy) => {
     expect(proxyForUrl(new URL(url), env)?.href).toBe(proxy);
   });

@@ -3,6 +3,8 @@
  * the same node): HTTPS_PROXY for https URLs, HTTP_PROXY for http, upper case before lower case,
  * NO_PROXY as a comma list of hosts, domains (`example.com` and `.example.com` match subdomains),
  * `host:port`, IP addresses, CIDR ranges and `*`; loopback and localhost are never proxied.
+ * Neither are the clouds' instance metadata endpoints (link-local addresses and
+ * `metadata.google.internal`): a proxy cannot reach them, and they hand out node credentials.
  */
 import { isIP } from "node:net";
 
@@ -19,7 +21,7 @@ export function proxyForUrl(url: URL, env: Env): URL | undefined {
   if (!raw) return undefined;
   const hostname = _bareHost(url.hostname);
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  if (_isLoopback(hostname) || _bypassed(hostname, port, env.NO_PROXY ?? env.no_proxy ?? ""))
+  if (_isNodeLocal(hostname) || _bypassed(hostname, port, env.NO_PROXY ?? env.no_proxy ?? ""))
     return undefined;
   return _parseProxyUrl(raw);
 }
@@ -71,10 +73,12 @@ function _bypassed(hostname: string, port: string, noProxy: string): boolean {
   return false;
 }
 
-function _isLoopback(hostname: string): boolean {
+function _isNodeLocal(hostname: string): boolean {
   if (hostname === "localhost" || hostname.endsWith(".localhost")) return true;
-  if (isIP(hostname) === 4) return hostname.startsWith("127.");
-  return hostname === "::1";
+  if (hostname === "metadata.google.internal") return true;
+  if (isIP(hostname) === 4) return hostname.startsWith("127.") || hostname.startsWith("169.254.");
+  // ::1, link-local fe80::/10, and AWS's IPv6 metadata address.
+  return hostname === "::1" || /^fe[89ab][0-9a-f]:/.test(hostname) || hostname === "fd00:ec2::254";
 }
 
 function _inCidr(hostname: string, cidr: string): boolean {

@@ -15,7 +15,7 @@ beforeAll(async () => {
   emulator = await startEmulator();
   emulator.registry.serve("*.azurecr.io", { scheme: "bearer" });
   emulator.route(
-    { id: "metadata.ping", host: "169.254.169.254", method: "GET", path: "/ping", scheme: "http" },
+    { id: "plain.ping", host: "plain-http.internal.example", method: "GET", path: "/ping", scheme: "http" },
     () => json(200, { ok: true }),
   );
 });
@@ -73,8 +73,8 @@ describe.concurrent("a child process behind the emulator's proxy", () => {
   });
 
   it("sends plain http through HTTP_PROXY to the HTTP routing", async ({ expect }) => {
-    const out = await get(["http://169.254.169.254/ping"], emulator.env());
+    const out = await get(["http://plain-http.internal.example/ping"], emulator.env());
     expect(out).toMatchObject({ status: 200, body: '{"ok":true}' });
-    expect(emulator.calls("metadata.ping")).toBe(1);
+    expect(emulator.calls("plain.ping")).toBe(1);
   });
 });
