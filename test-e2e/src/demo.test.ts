@@ -63,6 +63,7 @@ describe("pnpm demo", () => {
     expect(run.output).toContain("executed example-credential-provider 2 times");
     expect(run.output).toContain("executed ecr-credential-provider 3 times");
     expect(run.output).toContain("executed acr-credential-provider 1 times");
+    expect(run.output).toContain("executed auth-provider-gcp 2 times");
     expect(run.output).toMatch(/verify: accepted/);
     expect(run.output).toMatch(/leak check: none of the \d+ secrets the clouds issued appears in any output/);
     await expectNothingLeftBehind(run.output);

@@ -84,6 +84,17 @@ const TOURS: Tour[] = [
       return { env: emulator.azure.imdsEnv(), vars: { AZURE_JSON: azureJson } };
     },
   },
+  {
+    title: "Google Artifact Registry and Container Registry, with the node's service account",
+    provider: "auth-provider-gcp",
+    config: "gcp.yaml",
+    images: [
+      "us-docker.pkg.dev/my-project/team/app:1.0",
+      "us-docker.pkg.dev/my-project/team/worker:2.3",
+      "gcr.io/my-project/app:1.0",
+    ],
+    setUp: async (emulator) => ({ env: emulator.google.metadataEnv(), vars: {} }),
+  },
 ];
 
 for (const name of ["kubelet-credential-sim", ...TOURS.map((tour) => tour.provider)]) {
