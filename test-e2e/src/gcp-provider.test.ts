@@ -200,6 +200,16 @@ describe("faults", () => {
     expect(run.entries[0]?.providers[0]?.error).toMatch(/auth-provider-gcp: [a-z ]+: /);
   });
 
+  it("says so when the node has no service account", async () => {
+    const google = e2e.emulator.google;
+    const account = google.nodeServiceAccount;
+    google.nodeServiceAccount = undefined;
+    const run = await lookup([IMAGE]);
+    google.nodeServiceAccount = account;
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(/auth-provider-gcp: [a-z ]+: .+/);
+  });
+
   it("gives up on a hanging metadata server at its deadline", async () => {
     e2e.emulator.fault("gce.token", { kind: "hang" });
     const started = Date.now();
