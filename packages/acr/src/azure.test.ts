@@ -10,6 +10,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { createLogger, SecretRegistry } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
+import { writeCertificateFixtures } from "../testdata/certs.ts";
 import {
   createAzureCredential,
   credentialOptions,
@@ -20,11 +21,7 @@ import { AZURE_CLOUDS } from "./clouds.ts";
 import { toEntraError } from "./errors.ts";
 import type { CredentialContext, IdentitySpec } from "./identity.ts";
 
-const fixture = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
-const PEM = fixture("sp-cert.pem");
-const ENCRYPTED = fixture("sp-cert-encrypted.pem");
-const PFX = fixture("sp-cert.pfx");
-const CERT_ONLY = fixture("cert-only.pem");
+const { PEM, ENCRYPTED, PFX, CERT_ONLY } = writeCertificateFixtures();
 
 function context(extra: Partial<CredentialContext> = {}): CredentialContext {
   const secrets = new SecretRegistry();
