@@ -839,3 +839,20 @@ describe("loadConfig", () => {
     }
   });
 });
+
+describe("YAML oddities", () => {
+  it("a collection used as a map key is a decoding error, and prints no Node warning", async () => {
+    const warnings: unknown[] = [];
+    const onWarning = (warning: unknown) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const text =
+        "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: p\n    args: [get-credentials, {{X}}]\n";
+      await expect(parseConfig(text)).rejects.toThrow(/args/);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});

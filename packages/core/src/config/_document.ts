@@ -73,6 +73,8 @@ async function _parseYaml(text: string): Promise<_Parsed> {
   const documents = yaml.parseAllDocuments(text, {
     version: "1.1",
     lineCounter,
+    // Problems are reported as errors; yaml's own warnings would go to stderr as Node warnings.
+    logLevel: "error",
     uniqueKeys: false,
     // go-yaml v2 leaves timestamps as strings when decoding into interface{}; so must we.
     customTags: (tags) =>
