@@ -6,7 +6,12 @@
  * network `code`) and `AbortError`. Trace and correlation ids, timestamps and stacks are left out.
  */
 import type { ErrorCode } from "@kubelet-credential-provider/core";
-import { CredentialProviderError } from "@kubelet-credential-provider/core";
+import {
+  CredentialProviderError,
+  errorCodeOf,
+  networkErrorCodes,
+  tlsErrorCodes,
+} from "@kubelet-credential-provider/core";
 
 interface ErrorShape {
   name?: unknown;
@@ -17,33 +22,6 @@ interface ErrorShape {
   errors?: unknown;
   cause?: unknown;
 }
-
-const NETWORK = new Set([
-  "EAI_AGAIN",
-  "ECONNABORTED",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENETDOWN",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EPIPE",
-  "EPROTO",
-  "ETIMEDOUT",
-  "REQUEST_SEND_ERROR",
-  "UND_ERR_SOCKET",
-]);
-
-const TLS = new Set([
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-]);
 
 // AADSTS codes that mean "try later" rather than "refused".
 const AADSTS_THROTTLED = new Set(["50196"]);
@@ -85,7 +63,7 @@ export function toEntraError(error: unknown, what: string, signal?: AbortSignal)
   const status = typeof shape.statusCode === "number" ? shape.statusCode : undefined;
   const entraCode = typeof shape.errorResponse?.error === "string" ? shape.errorResponse.error : undefined;
   const aadsts = /AADSTS(\d+)/.exec(`${description} ${rawMessage}`)?.[1];
-  const code = _networkCode(shape);
+  const code = errorCodeOf(shape);
   const typed = (errorCode: ErrorCode, text: string) =>
     new CredentialProviderError(errorCode, text, { cause: error });
   const detail = () => {
@@ -109,13 +87,13 @@ export function toEntraError(error: unknown, what: string, signal?: AbortSignal)
     return typed("CLOUD_UNAVAILABLE", detail());
   }
   if (aadsts !== undefined) return typed("CLOUD_AUTH_FAILED", detail());
-  if (code !== undefined && TLS.has(code)) {
+  if (code !== undefined && tlsErrorCodes.has(code)) {
     return typed(
       "CLOUD_UNAVAILABLE",
       `${what}: TLS: ${message || code} (a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
     );
   }
-  if (code !== undefined && NETWORK.has(code))
+  if (code !== undefined && networkErrorCodes.has(code))
     return typed("CLOUD_UNAVAILABLE", `${what}: ${message || code}`);
   if (/\b(timed? ?out|ETIMEDOUT|network|socket hang up|ECONNREFUSED|ENOTFOUND)\b/i.test(rawMessage)) {
     return typed("CLOUD_UNAVAILABLE", detail());
@@ -147,14 +125,4 @@ export function cleanMessage(message: string): string {
     .replace(/\s*For more details.*$/i, "")
     .trim();
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
-}
-
-/** A Node error code on the error or its causes. */
-function _networkCode(shape: ErrorShape): string | undefined {
-  for (let current: unknown = shape, depth = 0; current && depth < 4; depth++) {
-    const code = (current as ErrorShape).code;
-    if (typeof code === "string") return code;
-    current = (current as ErrorShape).cause;
-  }
-  return undefined;
 }

@@ -68,3 +68,47 @@ export function toCredentialProviderError(value: unknown): CredentialProviderErr
   }
   return new CredentialProviderError("INTERNAL", String(value));
 }
+
+/**
+ * Node's codes for a connection that failed or dropped (including undici's and the AWS SDK's):
+ * the cloud could not be reached, which is CLOUD_UNAVAILABLE rather than a wrong credential.
+ */
+export const networkErrorCodes: ReadonlySet<string> = new Set([
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETDOWN",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "EPROTO",
+  "ERR_SOCKET_CONNECTION_TIMEOUT",
+  "ETIMEDOUT",
+  "REQUEST_SEND_ERROR",
+  "UND_ERR_SOCKET",
+]);
+
+/** Node's codes for a server certificate it did not trust: usually a missing NODE_EXTRA_CA_CERTS. */
+export const tlsErrorCodes: ReadonlySet<string> = new Set([
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+]);
+
+/** The first string `code` on an error or on its causes: SDKs wrap the socket error they met. */
+export function errorCodeOf(error: unknown): string | undefined {
+  let current = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -30,6 +30,7 @@ describe("@kubelet-credential-provider/core exports", () => {
       "defineProvider",
       "describeErrorCode",
       "encodeResponse",
+      "errorCodeOf",
       "errorCodes",
       "exitCodeFor",
       "formatConfigIssue",
@@ -41,6 +42,7 @@ describe("@kubelet-credential-provider/core exports", () => {
       "isValidDuration",
       "loadConfig",
       "lookupAuth",
+      "networkErrorCodes",
       "normalizeAuthKey",
       "normalizeImage",
       "parseConfig",
@@ -54,6 +56,7 @@ describe("@kubelet-credential-provider/core exports", () => {
       "registryHostOf",
       "runProvider",
       "safeParseImage",
+      "tlsErrorCodes",
       "urlsMatch",
       "validateConfig",
     ]);

@@ -56,9 +56,12 @@ export type { ErrorCode } from "./errors.ts";
 export {
   CredentialProviderError,
   describeErrorCode,
+  errorCodeOf,
   errorCodes,
   exitCodeFor,
   isCredentialProviderError,
+  networkErrorCodes,
+  tlsErrorCodes,
 } from "./errors.ts";
 export type { ProviderIo } from "./harness.ts";
 export { MAX_REQUEST_BYTES, processIo, runProvider } from "./harness.ts";

@@ -6,7 +6,12 @@
  * responses are left out.
  */
 import type { ErrorCode } from "@kubelet-credential-provider/core";
-import { CredentialProviderError } from "@kubelet-credential-provider/core";
+import {
+  CredentialProviderError,
+  errorCodeOf,
+  networkErrorCodes,
+  tlsErrorCodes,
+} from "@kubelet-credential-provider/core";
 
 /** The call that failed, for the message: `ECR GetAuthorizationToken (us-west-2)`. */
 export interface CloudCall {
@@ -65,32 +70,6 @@ const SERVER = new Set([
   "ServiceUnavailableException",
 ]);
 
-const NETWORK = new Set([
-  "EAI_AGAIN",
-  "ECONNABORTED",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENETDOWN",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EPIPE",
-  "EPROTO",
-  "ETIMEDOUT",
-  "ERR_SOCKET_CONNECTION_TIMEOUT",
-]);
-
-const TLS = new Set([
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-]);
-
 export const MISSING_CREDENTIALS_HINT =
   "give the node AWS credentials: an EC2 instance profile (IMDS, unless AWS_EC2_METADATA_DISABLED is set), " +
   "or in this provider's env in the kubelet config AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
@@ -120,7 +99,7 @@ export function toCloudError(error: unknown, call: CloudCall, signal?: AbortSign
   const shape = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape;
   const name = typeof shape.name === "string" ? shape.name : "Error";
   const message = _clean(typeof shape.message === "string" ? shape.message : String(error));
-  const code = _networkCode(shape);
+  const code = errorCodeOf(shape);
   const status =
     typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined;
   const attempts = typeof shape.$metadata?.attempts === "number" ? shape.$metadata.attempts : undefined;
@@ -159,7 +138,7 @@ export function toCloudError(error: unknown, call: CloudCall, signal?: AbortSign
   if ((status !== undefined && status >= 500) || shape.$fault === "server" || SERVER.has(name)) {
     return typed("CLOUD_UNAVAILABLE", detail(name));
   }
-  if (code !== undefined && TLS.has(code)) {
+  if (code !== undefined && tlsErrorCodes.has(code)) {
     return typed(
       "CLOUD_UNAVAILABLE",
       `${where}: TLS: ${message || code} (a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
@@ -175,7 +154,7 @@ export function toCloudError(error: unknown, call: CloudCall, signal?: AbortSign
       `${where}: ${text}${attempts !== undefined && attempts > 1 ? ` (${attempts} attempts)` : ""}`,
     );
   }
-  if (code !== undefined && NETWORK.has(code)) return typed("CLOUD_UNAVAILABLE", detail(code));
+  if (code !== undefined && networkErrorCodes.has(code)) return typed("CLOUD_UNAVAILABLE", detail(code));
   if (/^Deserialization error/i.test(message) || (status !== undefined && status < 300)) {
     return typed(
       "INVALID_RESPONSE",
@@ -190,16 +169,6 @@ export function toCloudError(error: unknown, call: CloudCall, signal?: AbortSign
 
 function _where(call: CloudCall): string {
   return `${call.service} ${call.operation} (${call.region})`;
-}
-
-/** A Node error code on the error or its cause (the SDK sometimes wraps socket errors). */
-function _networkCode(shape: SdkErrorShape): string | undefined {
-  for (let current: unknown = shape, depth = 0; current && depth < 3; depth++) {
-    const code = (current as SdkErrorShape).code;
-    if (typeof code === "string") return code;
-    current = (current as SdkErrorShape).cause;
-  }
-  return undefined;
 }
 
 /** The first line of a message, without request ids, cut to a readable length. */

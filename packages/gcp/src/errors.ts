@@ -7,7 +7,12 @@
  * through). Stacks, request bodies and headers are left out.
  */
 import type { ErrorCode } from "@kubelet-credential-provider/core";
-import { CredentialProviderError } from "@kubelet-credential-provider/core";
+import {
+  CredentialProviderError,
+  errorCodeOf,
+  networkErrorCodes,
+  tlsErrorCodes,
+} from "@kubelet-credential-provider/core";
 
 interface ErrorShape {
   name?: unknown;
@@ -17,32 +22,6 @@ interface ErrorShape {
   response?: { status?: unknown; data?: unknown };
   cause?: unknown;
 }
-
-const NETWORK = new Set([
-  "EAI_AGAIN",
-  "ECONNABORTED",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENETDOWN",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EPIPE",
-  "EPROTO",
-  "ETIMEDOUT",
-  "UND_ERR_SOCKET",
-]);
-
-const TLS = new Set([
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-]);
 
 /**
  * Maps anything a token request threw to a typed error. A `CredentialProviderError` (thrown, or
@@ -74,7 +53,7 @@ export function toGoogleError(error: unknown, what: string, signal?: AbortSignal
         : undefined;
   const apiDetail = _apiDetail(shape.response?.data);
   const message = cleanMessage(apiDetail || rawMessage);
-  const code = _networkCode(shape);
+  const code = errorCodeOf(shape);
   const typed = (errorCode: ErrorCode, text: string) =>
     new CredentialProviderError(errorCode, text, { cause: error });
   const detail = () => `${what}: ${message || name}${status !== undefined ? ` (HTTP ${status})` : ""}`;
@@ -87,7 +66,7 @@ export function toGoogleError(error: unknown, what: string, signal?: AbortSignal
   if (status === 429) return typed("CLOUD_THROTTLED", detail());
   if (status !== undefined && status >= 500) return typed("CLOUD_UNAVAILABLE", detail());
   if (status !== undefined && status >= 400) return typed("CLOUD_AUTH_FAILED", detail());
-  if (code !== undefined && TLS.has(code)) {
+  if (code !== undefined && tlsErrorCodes.has(code)) {
     return typed(
       "CLOUD_UNAVAILABLE",
       `${what}: TLS: ${message || code} (a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
@@ -96,7 +75,7 @@ export function toGoogleError(error: unknown, what: string, signal?: AbortSignal
   if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
     return typed("CONFIG_INVALID", `${what}: ${message || code}`);
   }
-  if (code !== undefined && NETWORK.has(code))
+  if (code !== undefined && networkErrorCodes.has(code))
     return typed("CLOUD_UNAVAILABLE", `${what}: ${message || code}`);
   if (/Could not load the default credentials/i.test(rawMessage)) {
     return typed(
@@ -158,16 +137,6 @@ function _typedCause(error: unknown): CredentialProviderError | undefined {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     if (current instanceof CredentialProviderError) return current;
-    current = (current as ErrorShape).cause;
-  }
-  return undefined;
-}
-
-/** A Node error code on the error or its causes. */
-function _networkCode(shape: ErrorShape): string | undefined {
-  for (let current: unknown = shape, depth = 0; current && depth < 4; depth++) {
-    const code = (current as ErrorShape).code;
-    if (typeof code === "string") return code;
     current = (current as ErrorShape).cause;
   }
   return undefined;
