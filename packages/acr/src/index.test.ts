@@ -3,8 +3,8 @@
  * every cache miss, so importing it must load nothing from @azure/ (the identity SDK and MSAL are
  * loaded by the first request that needs an Entra token).
  */
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { probeLoads, scopedPackages } from "../../core/testdata/module-probe.ts";
 import * as acr from "./index.ts";
 
 describe("@kubelet-credential-provider/acr exports", () => {
@@ -66,22 +66,6 @@ function url(module: string): string {
 
 /** Runs `code` in a fresh Node and reports which @azure/ packages it loaded, and whether https. */
 function loaded(code: string): { "@azure/": string[]; https: boolean } {
-  const probe = `
-    const urls = [];
-    require("node:module").registerHooks({
-      resolve(specifier, context, next) { const result = next(specifier, context); urls.push(result.url); return result; },
-    });
-    (async () => { ${code} })().then(() => {
-      const azure = [...new Set(urls.flatMap((u) => {
-        const m = /\\/node_modules\\/@azure\\/([^/]+)\\//.exec(u); return m ? [m[1]] : [];
-      }))].sort();
-      process.stdout.write(JSON.stringify({ "@azure/": azure, https: process.moduleLoadList.includes("NativeModule https") }));
-      process.exit(0);
-    });`;
-  return JSON.parse(
-    execFileSync(process.execPath, ["-e", probe], {
-      encoding: "utf8",
-      cwd: new URL("..", import.meta.url).pathname,
-    }),
-  );
+  const { urls, https } = probeLoads(code, new URL("..", import.meta.url).pathname);
+  return { "@azure/": scopedPackages(urls, "@azure/"), https };
 }

@@ -3,6 +3,7 @@
  * removing one is a breaking change, so either must show up here, in review.
  */
 import { describe, expect, it } from "vitest";
+import { probeLoads } from "../testdata/module-probe.ts";
 import * as core from "./index.ts";
 
 describe("@kubelet-credential-provider/core exports", () => {
@@ -78,15 +79,6 @@ describe("@kubelet-credential-provider/core exports", () => {
 
 /** Imports a module in a fresh Node and reports whether yaml and https were loaded by it. */
 async function modulesLoadedBy(path: string): Promise<{ yaml: boolean; https: boolean }> {
-  const { execFileSync } = await import("node:child_process");
-  const probe = `
-    const urls = [];
-    require("node:module").registerHooks({
-      resolve(specifier, context, next) { const result = next(specifier, context); urls.push(result.url); return result; },
-    });
-    import(${JSON.stringify(path)}).then(() => process.stdout.write(JSON.stringify({
-      yaml: urls.some((url) => url.includes("/node_modules/yaml/")),
-      https: process.moduleLoadList.includes("NativeModule https"),
-    })));`;
-  return JSON.parse(execFileSync(process.execPath, ["-e", probe], { encoding: "utf8" }));
+  const { urls, https } = probeLoads(`await import(${JSON.stringify(path)});`, process.cwd());
+  return { yaml: urls.some((url) => url.includes("/node_modules/yaml/")), https };
 }

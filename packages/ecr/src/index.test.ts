@@ -3,8 +3,8 @@
  * every cache miss, so importing it must load nothing from the AWS SDK, and a request must load
  * only the SDK packages its path needs.
  */
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { probeLoads, scopedPackages } from "../../core/testdata/module-probe.ts";
 import * as ecr from "./index.ts";
 
 describe("@kubelet-credential-provider/ecr exports", () => {
@@ -73,26 +73,10 @@ function url(module: string): string {
 
 /** Runs `code` in a fresh Node and reports which @aws-sdk/ and @smithy/ packages it loaded, and https. */
 function loaded(code: string): { "@aws-sdk/": string[]; "@smithy/": string[]; https: boolean } {
-  const probe = `
-    const urls = [];
-    require("node:module").registerHooks({
-      resolve(specifier, context, next) { const result = next(specifier, context); urls.push(result.url); return result; },
-    });
-    (async () => { ${code} })().then(() => {
-      const scoped = (scope) => [...new Set(urls.flatMap((u) => {
-        const m = new RegExp("/node_modules/" + scope + "([^/]+)/").exec(u); return m ? [m[1]] : [];
-      }))].sort();
-      process.stdout.write(JSON.stringify({
-        "@aws-sdk/": scoped("@aws-sdk/"),
-        "@smithy/": scoped("@smithy/"),
-        https: process.moduleLoadList.includes("NativeModule https"),
-      }));
-      process.exit(0);
-    });`;
-  return JSON.parse(
-    execFileSync(process.execPath, ["-e", probe], {
-      encoding: "utf8",
-      cwd: new URL("..", import.meta.url).pathname,
-    }),
-  );
+  const { urls, https } = probeLoads(code, new URL("..", import.meta.url).pathname);
+  return {
+    "@aws-sdk/": scopedPackages(urls, "@aws-sdk/"),
+    "@smithy/": scopedPackages(urls, "@smithy/"),
+    https,
+  };
 }

@@ -3,8 +3,8 @@
  * every cache miss, so importing it must load nothing from google-auth-library, gaxios or
  * gcp-metadata (they are loaded by the first request that needs a token from the library).
  */
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { probeLoads } from "../../core/testdata/module-probe.ts";
 import * as gcp from "./index.ts";
 
 describe("@kubelet-credential-provider/gcp exports", () => {
@@ -76,21 +76,7 @@ function url(module: string): string {
 
 /** Runs `code` in a fresh Node and reports which of LIBRARIES it loaded, and whether https. */
 function loaded(code: string): { libraries: string[]; https: boolean } {
-  const probe = `
-    const urls = [];
-    require("node:module").registerHooks({
-      resolve(specifier, context, next) { const result = next(specifier, context); urls.push(result.url); return result; },
-    });
-    (async () => { ${code} })().then(() => {
-      const names = ${JSON.stringify(LIBRARIES)};
-      const libraries = names.filter((name) => urls.some((u) => u.includes("/node_modules/" + name + "/")));
-      process.stdout.write(JSON.stringify({ libraries, https: process.moduleLoadList.includes("NativeModule https") }));
-      process.exit(0);
-    });`;
-  return JSON.parse(
-    execFileSync(process.execPath, ["-e", probe], {
-      encoding: "utf8",
-      cwd: new URL("..", import.meta.url).pathname,
-    }),
-  );
+  const { urls, https } = probeLoads(code, new URL("..", import.meta.url).pathname);
+  const libraries = LIBRARIES.filter((name) => urls.some((u) => u.includes(`/node_modules/${name}/`)));
+  return { libraries, https };
 }
