@@ -112,7 +112,7 @@ export async function loadAzureConfig(
   options: { secrets?: SecretRegistry; readFile?: (path: string) => Promise<Uint8Array> } = {},
 ): Promise<AzureConfig> {
   const read =
-    options.readFile ?? (async (path: string) => (await import("node:fs/promises")).readFile(path));
+    options.readFile ?? ((path: string) => process.getBuiltinModule("node:fs/promises").readFile(path));
   let bytes: Uint8Array;
   try {
     bytes = await read(file);

@@ -51,7 +51,7 @@ export function loadIdentity(env: NodeJS.ProcessEnv = process.env): Promise<Iden
 
 /** The options every credential is built with (see the module comment). */
 export async function credentialOptions(context: CredentialContext): Promise<TokenCredentialOptions> {
-  const [{ default: http }] = await Promise.all([import("node:http")]);
+  const http = process.getBuiltinModule("node:http"); // not import(): see core's http.ts
   const httpsAgent = await createEnvProxyAgent({ env: context.env, keepAlive: false });
   const directHttp = new http.Agent({ keepAlive: false });
   const policy: PipelinePolicy = {
@@ -139,7 +139,7 @@ export async function readPemCertificate(
   password: string | undefined,
   context: Pick<CredentialContext, "secrets">,
   readFile: (path: string) => Promise<Uint8Array> = async (p) =>
-    (await import("node:fs/promises")).readFile(p),
+    process.getBuiltinModule("node:fs/promises").readFile(p),
 ): Promise<string> {
   const fail = (reason: string) =>
     new CredentialProviderError("CONFIG_INVALID", `aadClientCertPath ${path}: ${reason}`);
@@ -174,7 +174,7 @@ export async function readPemCertificate(
   if (key[1]?.includes("ENCRYPTED") && password === undefined) {
     throw fail("has an encrypted private key: set aadClientCertPassword");
   }
-  const { createPrivateKey } = await import("node:crypto");
+  const { createPrivateKey } = process.getBuiltinModule("node:crypto");
   try {
     createPrivateKey({ key: text, format: "pem", ...(password !== undefined && { passphrase: password }) });
   } catch {

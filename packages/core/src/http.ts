@@ -128,9 +128,11 @@ async function _attempt(
   env: Readonly<Record<string, string | undefined>>,
   signal: AbortSignal | undefined,
 ): Promise<HttpResponse> {
-  const [{ default: http }, { default: https }, { proxyForUrl }, { EnvProxyAgent }] = await Promise.all([
-    import("node:http"),
-    import("node:https"),
+  // Built-ins through getBuiltinModule, not import(): Node's ESM facade for node:http reads every
+  // export, which loads undici and http2 (~60 ms of a provider's start, see docs/performance.md).
+  const http = process.getBuiltinModule("node:http");
+  const https = process.getBuiltinModule("node:https");
+  const [{ proxyForUrl }, { EnvProxyAgent }] = await Promise.all([
     import("./proxy.ts"),
     import("./proxy-agent.ts"),
   ]);

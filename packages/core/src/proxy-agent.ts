@@ -3,16 +3,21 @@
  * Our own HTTP client uses it, and providers hand it to cloud SDKs that do not read the proxy
  * environment themselves (the AWS SDK for JavaScript v3).
  */
-import http from "node:http";
-import https from "node:https";
-import { isIP } from "node:net";
+import type { AgentOptions } from "node:https";
 import type { Duplex } from "node:stream";
-import tls from "node:tls";
+import type tls from "node:tls";
 import { proxyForUrl } from "./proxy.ts";
+
+// Not `import ... from "node:http"`: Node's ESM facade for node:http reads every export, which
+// loads undici and http2 (~60 ms, see docs/performance.md). getBuiltinModule skips the facade.
+const http = process.getBuiltinModule("node:http");
+const https = process.getBuiltinModule("node:https");
+const { connect: tlsConnect } = process.getBuiltinModule("node:tls");
+const { isIP } = process.getBuiltinModule("node:net");
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export interface EnvProxyAgentOptions extends https.AgentOptions {
+export interface EnvProxyAgentOptions extends AgentOptions {
   env?: Env;
   /** How long the proxy may take to answer CONNECT. */
   connectTimeoutMs?: number;
@@ -43,7 +48,7 @@ export class EnvProxyAgent extends https.Agent {
       callback(error as Error);
       return undefined;
     }
-    if (!proxy) return tls.connect(options);
+    if (!proxy) return tlsConnect(options);
     const authority = `${target.hostname}:${port}`;
     const headers: Record<string, string> = { host: authority };
     if (proxy.username) {
@@ -72,7 +77,7 @@ export class EnvProxyAgent extends https.Agent {
       }
       callback(
         null,
-        tls.connect({
+        tlsConnect({
           ...options,
           socket,
           servername: options.servername || (isIP(target.hostname) ? undefined : target.hostname),

@@ -190,8 +190,8 @@ export const createGoogleTokenSource: TokenSourceFactory = async (spec, context)
 export async function readCredentialsFile(
   file: string,
   context: Pick<TokenSourceContext, "secrets">,
-  readFile: (path: string) => Promise<string> = async (path) =>
-    (await import("node:fs/promises")).readFile(path, "utf8"),
+  readFile: (path: string) => Promise<string> = (path) =>
+    process.getBuiltinModule("node:fs/promises").readFile(path, "utf8"),
 ): Promise<Record<string, unknown>> {
   const fail = (reason: string) =>
     new CredentialProviderError("CONFIG_INVALID", `GOOGLE_APPLICATION_CREDENTIALS ${file}: ${reason}`);

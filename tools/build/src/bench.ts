@@ -98,6 +98,8 @@ function runOnce(variant: Variant): Promise<{ ms: number; rssKb?: number }> {
       const rss = gnuTime ? Number(stderr.trim().split("\n").at(-1)) : undefined;
       resolveRun(rss === undefined || Number.isNaN(rss) ? { ms } : { ms, rssKb: rss });
     });
+    // A baseline that exits without reading stdin closes the pipe first: that EPIPE is expected.
+    child.stdin.on("error", () => {});
     child.stdin.end(variant.stdin ?? "");
   });
 }
