@@ -59,6 +59,18 @@ export function configuredEndpoint(env: Env, service: Service): { url: string; f
   return undefined;
 }
 
+/**
+ * Imports what a node's usual request needs: the ECR client, the default credential chain and the
+ * HTTP handler. ECR Public and STS stay lazy, for the requests that need them.
+ */
+export async function loadAwsSdk(): Promise<void> {
+  await Promise.all([
+    import("@aws-sdk/client-ecr"),
+    import("@aws-sdk/credential-provider-node"),
+    import("@smithy/node-http-handler"),
+  ]);
+}
+
 export function createAwsClients(options: AwsClientsOptions = {}): EcrClients {
   return {
     async privateToken(request: TokenRequest): Promise<AuthorizationToken> {

@@ -32,10 +32,13 @@ interface Internals {
 
 let loading: Promise<{ lib: AuthLibrary; internals: Internals }> | undefined;
 
-/** Imports google-auth-library once, with its debug logging off. */
+/**
+ * Imports google-auth-library once, with its debug logging off. The variable is removed on every
+ * call, not only the first: a standalone executable imported the library at build time.
+ */
 export function loadGoogleAuth(): Promise<{ lib: AuthLibrary; internals: Internals }> {
+  delete process.env.GOOGLE_SDK_NODE_LOGGING;
   loading ??= (async () => {
-    delete process.env.GOOGLE_SDK_NODE_LOGGING;
     const [lib, internals] = await Promise.all([
       import("google-auth-library"),
       import("google-auth-library/build/src/util.js").then(

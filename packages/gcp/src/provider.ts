@@ -72,6 +72,7 @@ export function createGcpProvider(options: GcpProviderOptions = {}): GcpProvider
     description:
       "Google Artifact Registry and Container Registry credentials for the kubelet: the node's, a service account's or a workload identity's access token, or the instance's dockercfg.",
     flags,
+    preload: async () => (await import("./google.ts")).loadGoogleAuth(),
     positionals: [
       {
         name: "get-credentials",

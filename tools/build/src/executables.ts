@@ -12,6 +12,11 @@ export interface Executable {
   packageDir: string;
   /** The compiled entry point to bundle. */
   entry: string;
+  /**
+   * Start from a V8 startup snapshot: the package's `"standalone": {"snapshot": true}`. Only for
+   * entry points that run through core's runProvider, which knows how to be snapshotted.
+   */
+  snapshot: boolean;
 }
 
 const WORKSPACE_DIRS = ["packages", "examples", "tools"];
@@ -27,7 +32,7 @@ export function findExecutables(root: string): Executable[] {
     }
     for (const name of names) {
       const packageDir = join(root, group, name);
-      let manifest: { version?: string; bin?: Record<string, string> };
+      let manifest: { version?: string; bin?: Record<string, string>; standalone?: { snapshot?: boolean } };
       try {
         manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
       } catch {
@@ -39,6 +44,7 @@ export function findExecutables(root: string): Executable[] {
           version: manifest.version ?? "0.0.0",
           packageDir,
           entry: join(packageDir, entry),
+          snapshot: manifest.standalone?.snapshot === true,
         });
       }
     }
