@@ -1,0 +1,178 @@
+// The pieces of the release workflow that run without npm or GitHub: publish order, tags, the
+// per-release assets and their SHA256SUMS, release notes.
+
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { listPublicPackages, toWorkspacePackage } from "./pack.ts";
+import {
+  changelogSection,
+  parseReleaseTag,
+  parseSha256Sums,
+  prepareReleases,
+  publishGithubReleases,
+  publishOrder,
+  publishUnpublished,
+  releaseTag,
+} from "./release.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+
+describe("tags", () => {
+  it("are the changesets tags, <name>@<version>, and parse back", () => {
+    expect(releaseTag({ name: "@kubelet-credential-provider/ecr", version: "0.2.0" })).toBe(
+      "@kubelet-credential-provider/ecr@0.2.0",
+    );
+    expect(parseReleaseTag("@kubelet-credential-provider/ecr@0.2.0-rc.1")).toEqual({
+      name: "@kubelet-credential-provider/ecr",
+      version: "0.2.0-rc.1",
+    });
+    expect(() => parseReleaseTag("v1.0.0")).toThrow(/not a <name>@<version> tag/);
+  });
+});
+
+describe("publish order", () => {
+  it("puts core before the providers that depend on it", async () => {
+    const order = publishOrder(await listPublicPackages()).map((pkg) => pkg.name);
+    expect(order[0]).toBe("@kubelet-credential-provider/core");
+    expect(order.slice(1).sort()).toEqual([
+      "@kubelet-credential-provider/acr",
+      "@kubelet-credential-provider/ecr",
+      "@kubelet-credential-provider/gcp",
+    ]);
+  });
+
+  it("refuses a dependency cycle", () => {
+    const a = toWorkspacePackage("/a", { name: "a", version: "1.0.0", dependencies: { b: "1.0.0" } });
+    const b = toWorkspacePackage("/b", { name: "b", version: "1.0.0", dependencies: { a: "1.0.0" } });
+    expect(() => publishOrder([a, b])).toThrow(/dependency cycle/);
+  });
+
+  it("publishes nothing, and tags nothing, when every version is already on npm", async () => {
+    const asked: string[] = [];
+    const tags = await publishUnpublished({
+      isPublished: async (name, version) => {
+        asked.push(`${name}@${version}`);
+        return true;
+      },
+      log: () => {},
+    });
+    expect(tags).toEqual([]);
+    expect(asked.length).toBe(4);
+  });
+});
+
+describe("sha256sum files", () => {
+  it("parse in text and binary mode and refuse anything else", () => {
+    const sums = parseSha256Sums(
+      `${"a".repeat(64)}  ecr-credential-provider-linux-amd64\n${"b".repeat(64)} *dist/x\n`,
+    );
+    expect(sums.get("ecr-credential-provider-linux-amd64")).toBe("a".repeat(64));
+    expect(sums.get("x")).toBe("b".repeat(64));
+    expect(() => parseSha256Sums("nonsense\n")).toThrow(/not a sha256sum line/);
+  });
+});
+
+describe("release notes", () => {
+  it("are the version's section of the changesets CHANGELOG.md", () => {
+    const changelog = "# @x/ecr\n\n## 0.3.0\n\n### Minor Changes\n\n- new\n\n## 0.2.0\n\n- old\n";
+    expect(changelogSection(changelog, "0.3.0")).toBe("### Minor Changes\n\n- new");
+    expect(changelogSection(changelog, "0.2.0")).toBe("- old");
+    expect(changelogSection(changelog, "9.9.9")).toBeUndefined();
+  });
+});
+
+describe("GitHub release assets", () => {
+  async function fakeRelease() {
+    const dir = await mkdtemp(join(tmpdir(), "release-assets-test-"));
+    dirs.push(dir);
+    const root = join(dir, "repo");
+    await writeFile(join(dir, ".keep"), "");
+    await mkdir(join(root, "packages/ecr"), { recursive: true });
+    await mkdir(join(root, "packages/core"), { recursive: true });
+    await writeFile(join(root, "pnpm-workspace.yaml"), "packages:\n  - packages/*\n");
+    await writeFile(
+      join(root, "packages/ecr/package.json"),
+      JSON.stringify({
+        name: "@x/ecr",
+        version: "0.2.0",
+        bin: { "ecr-credential-provider": "./dist/cli.js" },
+      }),
+    );
+    await writeFile(join(root, "packages/ecr/CHANGELOG.md"), "# @x/ecr\n\n## 0.2.0\n\n- faster\n");
+    await writeFile(
+      join(root, "packages/core/package.json"),
+      JSON.stringify({ name: "@x/core", version: "0.2.0" }),
+    );
+    const dist = join(dir, "dist");
+    await mkdir(dist);
+    const lines: string[] = [];
+    for (const bin of ["ecr-credential-provider", "acr-credential-provider", "kubelet-credential-sim"]) {
+      for (const arch of ["amd64", "arm64"]) {
+        const file = `${bin}-linux-${arch}`;
+        await writeFile(join(dist, file), `binary ${file}`);
+        lines.push(`${sha(`binary ${file}`)}  ${file}`);
+      }
+    }
+    await writeFile(join(dist, "SHA256SUMS"), `${lines.join("\n")}\n`);
+    return { dir, root, dist, out: join(dir, "out") };
+  }
+
+  it("are the package's binaries for amd64 and arm64 and a SHA256SUMS of just those", async () => {
+    const { root, dist, out } = await fakeRelease();
+    const plans = await prepareReleases({
+      tags: ["@x/ecr@0.2.0", "@x/core@0.2.0"],
+      distDir: dist,
+      outDir: out,
+      root,
+    });
+    const [ecr, core] = plans;
+    expect(ecr?.tag).toBe("@x/ecr@0.2.0");
+    expect(ecr?.assets.map((asset) => basename(asset))).toEqual([
+      "ecr-credential-provider-linux-amd64",
+      "ecr-credential-provider-linux-arm64",
+      "SHA256SUMS",
+    ]);
+    const sums = await readFile(ecr?.assets[2] ?? "", "utf8");
+    expect(sums).toBe(
+      `${sha("binary ecr-credential-provider-linux-amd64")}  ecr-credential-provider-linux-amd64\n` +
+        `${sha("binary ecr-credential-provider-linux-arm64")}  ecr-credential-provider-linux-arm64\n`,
+    );
+    expect(await readFile(ecr?.notesFile ?? "", "utf8")).toBe("- faster\n");
+    // a library gets a release with its notes and no assets
+    expect(core?.assets).toEqual([]);
+
+    const commands: string[] = [];
+    await publishGithubReleases(plans, { dryRun: true, log: (line) => commands.push(line) });
+    expect(commands[0]).toMatch(
+      /^gh release create @x\/ecr@0\.2\.0 \S+ecr-credential-provider-linux-amd64 \S+ecr-credential-provider-linux-arm64 \S+SHA256SUMS --verify-tag --title @x\/ecr@0\.2\.0 --notes-file \S+NOTES\.md$/,
+    );
+    expect(commands[1]).toMatch(/^gh release create @x\/core@0\.2\.0 --verify-tag --title @x\/core@0\.2\.0 /);
+  });
+
+  it("refuses a binary that does not match SHA256SUMS, or is missing", async () => {
+    const { root, dist, out } = await fakeRelease();
+    await writeFile(join(dist, "ecr-credential-provider-linux-arm64"), "tampered");
+    await expect(
+      prepareReleases({ tags: ["@x/ecr@0.2.0"], distDir: dist, outDir: out, root }),
+    ).rejects.toThrow("@x/ecr@0.2.0: ecr-credential-provider-linux-arm64 does not match its SHA256SUMS line");
+    await writeFile(join(dist, "SHA256SUMS"), "");
+    await expect(
+      prepareReleases({ tags: ["@x/ecr@0.2.0"], distDir: dist, outDir: out, root }),
+    ).rejects.toThrow(/ecr-credential-provider-linux-amd64 is not in .*SHA256SUMS/);
+  });
+
+  it("refuses a tag whose version is not the workspace's", async () => {
+    const { root, dist, out } = await fakeRelease();
+    await expect(
+      prepareReleases({ tags: ["@x/ecr@0.1.0"], distDir: dist, outDir: out, root }),
+    ).rejects.toThrow("@x/ecr@0.1.0: the workspace has @x/ecr@0.2.0");
+  });
+});
