@@ -2,11 +2,19 @@
  * `pnpm build`: the packages (turbo's build graph), then every executable of the workspace as a
  * standalone Linux binary in dist/bin/ at the repo root. Runs on the Node it embeds (the repo's
  * own Node 24), and calls turbo directly rather than through a nested pnpm.
+ *
+ * `pnpm build:release` (`--release`) also leaves, in dist/release/, each public package's
+ * executables for every release target as `<name>-linux-<arch>`, and their SHA256SUMS. With
+ * `--release=auto` (what `pnpm test` uses), a target this machine cannot emulate is skipped with a
+ * notice instead of failing the build.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { findExecutables } from "./executables.ts";
 import { buildExecutable } from "./sea.ts";
+import { isHost, nodeBinaryFor, RELEASE_TARGETS, runnerFor, stripFor } from "./targets.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 const major = Number(process.versions.node.split(".")[0]);
@@ -46,7 +54,57 @@ try {
       `${result === "built" ? "built" : "up to date"}: dist/bin/${executable.name} (${Date.now() - started} ms)`,
     );
   }
+  const release = process.argv.find((arg) => arg === "--release" || arg.startsWith("--release="));
+  if (release) await _buildRelease(release === "--release=auto");
 } catch (error) {
   console.error(`build failed: ${(error as Error).message}`);
   process.exit(1);
+}
+
+async function _buildRelease(skipUnavailable: boolean): Promise<void> {
+  const releaseDir = join(root, "dist", "release");
+  rmSync(releaseDir, { recursive: true, force: true });
+  mkdirSync(releaseDir, { recursive: true });
+  const released = executables.filter((executable) => !executable.private);
+  const sums: string[] = [];
+  for (const target of RELEASE_TARGETS) {
+    const targetDir = isHost(target) ? outDir : join(root, "dist", `bin-linux-${target.arch}`);
+    if (!isHost(target)) {
+      let runner: string[];
+      try {
+        runner = runnerFor(target);
+      } catch (error) {
+        if (!skipUnavailable) throw error;
+        console.error(`skipped linux-${target.arch}: ${(error as Error).message}`);
+        continue;
+      }
+      const options = {
+        outDir: targetDir,
+        workDir: join(root, "dist", `.sea-linux-${target.arch}`),
+        nodeBinary: nodeBinaryFor(target, join(root, "dist", ".node")),
+        runner,
+        strip: stripFor(target),
+        log: (line: string) => console.error(line),
+      };
+      for (const executable of released) {
+        const started = Date.now();
+        const result = await buildExecutable(executable, options);
+        console.error(
+          `${result === "built" ? "built" : "up to date"}: linux-${target.arch} ${executable.name} (${Date.now() - started} ms)`,
+        );
+      }
+    }
+    for (const executable of released) {
+      const asset = `${executable.name}-linux-${target.arch}`;
+      const copy = join(releaseDir, `${asset}.tmp`);
+      copyFileSync(join(targetDir, executable.name), copy);
+      renameSync(copy, join(releaseDir, asset));
+      const digest = createHash("sha256")
+        .update(readFileSync(join(releaseDir, asset)))
+        .digest("hex");
+      sums.push(`${digest}  ${asset}`);
+    }
+  }
+  writeFileSync(join(releaseDir, "SHA256SUMS"), `${sums.join("\n")}\n`);
+  console.error(`release: ${sums.length} binaries and SHA256SUMS in dist/release/`);
 }

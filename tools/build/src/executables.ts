@@ -17,6 +17,8 @@ export interface Executable {
    * entry points that run through core's runProvider, which knows how to be snapshotted.
    */
   snapshot: boolean;
+  /** From a private package: built for the repo's own use (demo, tests), never released. */
+  private: boolean;
 }
 
 const WORKSPACE_DIRS = ["packages", "examples", "tools"];
@@ -32,7 +34,12 @@ export function findExecutables(root: string): Executable[] {
     }
     for (const name of names) {
       const packageDir = join(root, group, name);
-      let manifest: { version?: string; bin?: Record<string, string>; standalone?: { snapshot?: boolean } };
+      let manifest: {
+        version?: string;
+        private?: boolean;
+        bin?: Record<string, string>;
+        standalone?: { snapshot?: boolean };
+      };
       try {
         manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
       } catch {
@@ -45,6 +52,7 @@ export function findExecutables(root: string): Executable[] {
           packageDir,
           entry: join(packageDir, entry),
           snapshot: manifest.standalone?.snapshot === true,
+          private: manifest.private === true,
         });
       }
     }

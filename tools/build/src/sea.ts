@@ -30,8 +30,12 @@ const BUILDING_SNAPSHOT_ENV = "KUBELET_CREDENTIAL_PROVIDER_BUILDING_SNAPSHOT";
 export interface BuildOptions {
   outDir: string;
   workDir: string;
-  /** The Node binary to embed; the build runs on it too, so blob and binary always agree. */
+  /** The Node binary to embed; the blob is made by it too, so blob and binary always agree. */
   nodeBinary: string;
+  /** The command prefix that runs `nodeBinary` here (qemu-user for another architecture). */
+  runner?: readonly string[];
+  /** The strip that understands `nodeBinary` (binutils' own is for the host architecture). */
+  strip?: string;
   log: (line: string) => void;
 }
 
@@ -39,6 +43,7 @@ export type BuildResult = "built" | "unchanged";
 
 export async function buildExecutable(executable: Executable, options: BuildOptions): Promise<BuildResult> {
   const { outDir, nodeBinary, log } = options;
+  const runner = options.runner ?? [];
   const workDir = join(options.workDir, executable.name);
   mkdirSync(workDir, { recursive: true });
   mkdirSync(outDir, { recursive: true });
@@ -63,17 +68,22 @@ export async function buildExecutable(executable: Executable, options: BuildOpti
     .update(readFileSync(nodeBinary))
     .digest("hex");
   if (existsSync(output) && existsSync(stamp) && readFileSync(stamp, "utf8") === fingerprint) {
-    _smokeTest(output, executable);
+    _smokeTest(output, executable, runner);
     return "unchanged";
   }
 
   writeFileSync(join(workDir, "sea-config.json"), JSON.stringify(seaConfig, null, 2));
   // The snapshot keeps whatever the modules read while they were evaluated, so the build's own
   // environment (a maintainer's AWS keys, say) must not be there to read.
-  const blob = spawnSync(nodeBinary, ["--experimental-sea-config", join(workDir, "sea-config.json")], {
-    encoding: "utf8",
-    env: executable.snapshot ? { [BUILDING_SNAPSHOT_ENV]: "1" } : { PATH: process.env.PATH ?? "" },
-  });
+  const [command = nodeBinary, ...prefix] = [...runner, nodeBinary];
+  const blob = spawnSync(
+    command,
+    [...prefix, "--experimental-sea-config", join(workDir, "sea-config.json")],
+    {
+      encoding: "utf8",
+      env: executable.snapshot ? { [BUILDING_SNAPSHOT_ENV]: "1" } : { PATH: process.env.PATH ?? "" },
+    },
+  );
   if (blob.status !== 0) {
     throw new Error(
       `building the SEA blob of ${executable.name} failed (exit ${blob.status ?? blob.signal}):\n${_tail(blob.stderr)}`,
@@ -84,15 +94,17 @@ export async function buildExecutable(executable: Executable, options: BuildOpti
   rmSync(staging, { force: true });
   copyFileSync(nodeBinary, staging);
   // Strip before injecting: stripping afterwards would cut the blob back out.
-  const strip = spawnSync("strip", ["--strip-all", staging], { stdio: "pipe" });
-  if (strip.error) log(`  strip not found; ${executable.name} keeps Node's symbols (larger, same behaviour)`);
-  else if (strip.status !== 0) throw new Error(`strip failed for ${executable.name}: ${strip.stderr}`);
+  const stripCommand = options.strip ?? "strip";
+  const strip = spawnSync(stripCommand, ["--strip-all", staging], { stdio: "pipe" });
+  if (strip.error) {
+    log(`  ${stripCommand} not found; ${executable.name} keeps Node's symbols (larger, same behaviour)`);
+  } else if (strip.status !== 0) throw new Error(`strip failed for ${executable.name}: ${strip.stderr}`);
 
   // In a child process: postject's LIEF prints harmless warnings about the stripped section
   // table, which belong in the build log only when the injection fails.
   const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
   const inject = spawnSync(
-    nodeBinary,
+    process.execPath,
     [postject, staging, "NODE_SEA_BLOB", seaConfig.output, "--sentinel-fuse", SEA_FUSE],
     { encoding: "utf8" },
   );
@@ -100,7 +112,7 @@ export async function buildExecutable(executable: Executable, options: BuildOpti
     throw new Error(`postject failed for ${executable.name}:\n${inject.stdout}${inject.stderr}`);
   }
 
-  _smokeTest(staging, executable);
+  _smokeTest(staging, executable, runner);
   // Copied rather than renamed: the page cache of the file postject wrote maps in large chunks,
   // which made a fresh build's peak RSS ~15 MB larger than the same bytes copied (or read after a
   // reboot) would be. The rename of the copy keeps the replacement atomic.
@@ -140,11 +152,12 @@ async function _bundle(entry: string, outfile: string): Promise<void> {
 }
 
 /** Plain node would print its own version; a working SEA prints the provider's, and nothing else. */
-function _smokeTest(file: string, executable: Executable): void {
-  const result = spawnSync(file, ["--version"], {
+function _smokeTest(file: string, executable: Executable, runner: readonly string[]): void {
+  const [command = file, ...prefix] = [...runner, file];
+  const result = spawnSync(command, [...prefix, "--version"], {
     env: { NODE_OPTIONS: "--require /nonexistent-preload-must-be-ignored" },
     encoding: "utf8",
-    timeout: 20_000,
+    timeout: runner.length > 0 ? 120_000 : 20_000,
   });
   const expected = `${executable.name} ${executable.version}\n`;
   if (result.status !== 0 || result.stdout !== expected || result.stderr !== "") {

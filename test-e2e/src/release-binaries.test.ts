@@ -1,0 +1,180 @@
+/**
+ * The release binaries in dist/release (`pnpm build:release`, also run by `pnpm test`), as a node
+ * of each architecture would run them: listed in SHA256SUMS with the right digest, and answering a
+ * real request against the emulator with nothing but the cloud's settings in the environment (no
+ * PATH, no Node), also with NODE_OPTIONS set. The linux-arm64 ones run under qemu-user; without
+ * it (a developer machine that has not installed it) their tests are skipped and say why, while
+ * CI installs it (.ci/run) and then requires them.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
+import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const releaseDir = resolve(import.meta.dirname, "../../dist/release");
+const qemu = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"];
+const qemuAvailable =
+  spawnSync(qemu[0] as string, ["--version"], { stdio: "ignore" }).status === 0 &&
+  existsSync("/usr/aarch64-linux-gnu/lib");
+const arm64Required = process.env.CI === "true" || qemuAvailable;
+
+const PROVIDERS = ["ecr-credential-provider", "acr-credential-provider", "auth-provider-gcp"] as const;
+type ProviderName = (typeof PROVIDERS)[number];
+
+interface Case {
+  args: string[];
+  image: string;
+  env: Record<string, string>;
+}
+
+let emulator: Emulator;
+let cases: Record<ProviderName, Case>;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  const clientId = randomUUID();
+  const azureJson = join(emulator.dir, "release-azure.json");
+  writeFileSync(
+    azureJson,
+    JSON.stringify({
+      tenantId: emulator.azure.tenantId,
+      aadClientId: clientId,
+      aadClientSecret: emulator.azure.registerClientSecret(clientId),
+    }),
+  );
+  const proxy = emulator.env();
+  cases = {
+    "ecr-credential-provider": {
+      args: [],
+      image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/team/app",
+      env: {
+        ...proxy,
+        ...emulator.aws.imdsEnv(),
+        AWS_CONFIG_FILE: "/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+      },
+    },
+    "acr-credential-provider": {
+      args: [azureJson],
+      image: "myregistry.azurecr.io/team/app",
+      env: { ...proxy, ...emulator.azure.imdsEnv() },
+    },
+    "auth-provider-gcp": {
+      args: ["get-credentials"],
+      image: "us-docker.pkg.dev/my-project/team/app",
+      env: { ...proxy, ...emulator.google.metadataEnv() },
+    },
+  };
+});
+
+afterAll(async () => {
+  await emulator?.close();
+});
+
+function sums(): Map<string, string> {
+  const file = join(releaseDir, "SHA256SUMS");
+  if (!existsSync(file)) throw new Error("dist/release/SHA256SUMS is missing: run pnpm build:release");
+  return new Map(
+    readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const [digest, name] = line.split(/ {2}/);
+        return [name as string, digest as string];
+      }),
+  );
+}
+
+interface Run {
+  image: string;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Asynchronous: the emulator answers from this very process. */
+function answer(runner: string[], name: ProviderName, extraEnv: Record<string, string> = {}): Promise<Run> {
+  const { args, image, env } = cases[name];
+  const arch = runner.length > 0 ? "arm64" : "amd64";
+  const [command, ...prefix] = [...runner, join(releaseDir, `${name}-linux-${arch}`)];
+  const request = {
+    kind: "CredentialProviderRequest",
+    apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+    image,
+  };
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command as string, [...prefix, ...args], { env: { ...env, ...extraEnv } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status) => resolveRun({ image, status, stdout, stderr }));
+    child.stdin.end(`${JSON.stringify(request)}\n`);
+  });
+}
+
+const ELF_AARCH64 = 183;
+
+/** The ELF header's e_machine: which CPU the binary is for. */
+function _elfMachine(file: string): number {
+  return readFileSync(file).subarray(0, 20).readUInt16LE(18);
+}
+
+function expectAnswer(run: Run) {
+  expect(run.stderr).toBe("");
+  expect(run.status).toBe(0);
+  const response = JSON.parse(run.stdout);
+  expect(response.kind).toBe("CredentialProviderResponse");
+  const host = run.image.split("/")[0] as string;
+  expect(Object.keys(response.auth)).toContain(host);
+  expect(response.auth[host].password.length).toBeGreaterThan(0);
+}
+
+describe("dist/release", () => {
+  it("lists every provider for linux-amd64 and linux-arm64 in SHA256SUMS, with matching digests", () => {
+    const listed = sums();
+    const expected = PROVIDERS.flatMap((name) => [
+      `${name}-linux-amd64`,
+      ...(arm64Required ? [`${name}-linux-arm64`] : []),
+    ]);
+    for (const asset of expected) {
+      expect(listed.has(asset), `${asset} in SHA256SUMS`).toBe(true);
+      const digest = createHash("sha256")
+        .update(readFileSync(join(releaseDir, asset)))
+        .digest("hex");
+      expect(digest, asset).toBe(listed.get(asset));
+    }
+    expect([...listed.keys()].every((asset) => /-linux-(amd64|arm64)$/.test(asset))).toBe(true);
+  });
+
+  describe("linux-amd64, natively", () => {
+    for (const name of PROVIDERS) {
+      it(`${name} answers with no PATH, and ignores NODE_OPTIONS`, async () => {
+        expectAnswer(await answer([], name));
+        expectAnswer(await answer([], name, { NODE_OPTIONS: "--require /nonexistent" }));
+      });
+    }
+  });
+
+  describe(
+    qemuAvailable ? "linux-arm64, under qemu-user" : "linux-arm64 (skipped: qemu-user is not installed)",
+    () => {
+      for (const name of PROVIDERS) {
+        it.skipIf(!qemuAvailable && !arm64Required)(
+          `${name} answers with no PATH, and ignores NODE_OPTIONS`,
+          async () => {
+            if (!qemuAvailable) throw new Error("CI needs qemu-user for the arm64 binaries (see .ci/run)");
+            expect(_elfMachine(join(releaseDir, `${name}-linux-arm64`)), "ELF e_machine").toBe(ELF_AARCH64);
+            expectAnswer(await answer(qemu, name));
+            expectAnswer(await answer(qemu, name, { NODE_OPTIONS: "--require /nonexistent" }));
+          },
+          120_000,
+        );
+      }
+    },
+  );
+});
