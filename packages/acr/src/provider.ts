@@ -76,8 +76,7 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
     description:
       "Azure Container Registry credentials for the kubelet: an Entra token from the node's or the service account's identity, exchanged for an ACR refresh token.",
     flags,
-    // No preload: @azure/identity's HTTP pipeline subclasses http.Agent as it is evaluated, and
-    // node:http cannot be in a startup snapshot (see docs/performance.md).
+    preload: async () => (await import("./azure.ts")).loadIdentity(),
     positionals: [
       {
         name: "azure.json",

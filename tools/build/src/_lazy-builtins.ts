@@ -29,23 +29,32 @@ export function lazyBuiltins(): Plugin {
 }
 
 /**
- * A Proxy forwarding every operation to the real module. Bundlers' ESM interop lists a module's
- * keys and reads their descriptors when the importing module is evaluated, so the key list and the
- * enumerability of each key are recorded here, from the Node that runs the build and is embedded
- * (so they are the same), and answered without loading. `constants` gets a stand-in of its own:
- * the AWS SDK destructures `http2.constants` at top level and reads its members only per request.
- * Loading the real module while the snapshot is built throws, naming the module.
+ * A Proxy forwarding every operation to the real module, once loaded. Before that (while the
+ * snapshot is built, and at run time until first use) a member read gets a stand-in:
+ * - a function or class: a function that calls or constructs the real one, so that
+ *   `class X extends https.Agent` (agent-base, under @azure/identity) can be evaluated; loading
+ *   re-parents each stand-in and its prototype onto the real ones, so subclasses inherit the real
+ *   methods and `instanceof` holds;
+ * - an object (`http2.constants`, which the AWS SDK destructures at top level): a Proxy of it.
+ * Bundlers' ESM interop lists a module's keys and reads their descriptors as the importing module
+ * is evaluated, so each key's kind and enumerability are recorded here, from the Node that runs the
+ * build and is embedded (so they agree). Anything else (a primitive) needs the module: loading it
+ * while the snapshot is built throws, naming the module.
  */
 function _standIn(name: string): string {
   const real = process.getBuiltinModule(`node:${name}`) as Record<string, unknown>;
   const keys = Object.fromEntries(
-    Object.getOwnPropertyNames(real).map((key) => [
-      key,
-      Object.getOwnPropertyDescriptor(real, key)?.enumerable,
-    ]),
+    Object.getOwnPropertyNames(real).map((key) => {
+      const descriptor = Object.getOwnPropertyDescriptor(real, key);
+      const value = descriptor && "value" in descriptor ? descriptor.value : undefined;
+      const kind =
+        typeof value === "function" ? "function" : typeof value === "object" && value ? "object" : "value";
+      return [key, { kind, enumerable: descriptor?.enumerable ?? false }];
+    }),
   );
   return `"use strict";
 const keys = ${JSON.stringify(keys)};
+const standIns = new Map();
 let real;
 function load() {
   if (real === undefined) {
@@ -55,6 +64,12 @@ function load() {
         "keep the module that does so out of the provider's preload");
     }
     real = process.getBuiltinModule("node:${name}");
+    for (const [key, standIn] of standIns) {
+      const target = real[key];
+      if (typeof standIn !== "function" || typeof target !== "function") continue;
+      Object.setPrototypeOf(standIn, target);
+      if (target.prototype) Object.setPrototypeOf(standIn.prototype, target.prototype);
+    }
   }
   return real;
 }
@@ -70,19 +85,41 @@ function forward(target) {
     },
   };
 }
-const constants = new Proxy({}, forward(() => load().constants));
+function standInFor(key) {
+  let standIn = standIns.get(key);
+  if (standIn !== undefined) return standIn;
+  if (keys[key].kind === "function") {
+    standIn = function (...args) {
+      const target = load()[key];
+      return new.target ? Reflect.construct(target, args, new.target) : Reflect.apply(target, this, args);
+    };
+    Object.defineProperty(standIn, "name", { value: key });
+    Object.defineProperty(standIn, Symbol.hasInstance, {
+      value(value) {
+        // Only for the stand-in itself: a subclass inherits this static, and must answer for itself.
+        return this === standIn ? value instanceof load()[key] : Function.prototype[Symbol.hasInstance].call(this, value);
+      },
+    });
+  } else if (keys[key].kind === "object") {
+    standIn = new Proxy({}, forward(() => load()[key]));
+  } else {
+    return load()[key];
+  }
+  standIns.set(key, standIn);
+  return standIn;
+}
 const loaded = forward(load);
 module.exports = new Proxy({}, {
   ...loaded,
   get: (_, key) => {
     // Bundlers' interop helpers ask whether a module is transpiled ESM; a built-in never is.
     if (key === "__esModule") return undefined;
-    return key === "constants" && real === undefined ? constants : load()[key];
+    return real === undefined && Object.hasOwn(keys, key) ? standInFor(key) : load()[key];
   },
   ownKeys: (target) => (real === undefined ? Object.keys(keys) : loaded.ownKeys(target)),
   getOwnPropertyDescriptor: (target, key) => {
     if (real !== undefined || !Object.hasOwn(keys, key)) return loaded.getOwnPropertyDescriptor(target, key);
-    return { configurable: true, enumerable: keys[key], get: () => load()[key] };
+    return { configurable: true, enumerable: keys[key].enumerable, get: () => module.exports[key] };
   },
 });
 `;

@@ -148,6 +148,7 @@ async function _bundle(entry: string, outfile: string): Promise<void> {
     // A SEA can only require built-in modules: everything else must be in the bundle.
     packages: "bundle",
     plugins: [lazyBuiltins()],
+    inject: [join(import.meta.dirname, "_lazy-form-data.ts")],
   });
 }
 
