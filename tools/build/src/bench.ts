@@ -2,25 +2,44 @@
  * `pnpm bench`: what a kubelet cache miss costs. Each executable in dist/bin answers one request
  * per fresh process, as the kubelet runs it, against the local cloud emulator; the variants are
  * interleaved round by round so that machine noise hits all alike. Baselines measured in the same
- * run: `node -e 0` on the Node the executables embed, and /bin/true. The measuring is in
- * _bench.ts, which the regression guard in the test command (bench.guard.test.ts) shares.
+ * run: `node -e 0` on the Node the executables embed, /bin/true, and plain node making one HTTPS
+ * call (the floor for any Node provider). The measuring is in _bench.ts, which the regression
+ * guard in the test command (bench.guard.test.ts) shares.
  *
  * Prints a table and writes bench-results/bench.json: median and p95 wall time, median user+sys
  * CPU time and peak RSS (GNU time, when installed), binary size, cloud calls per request, and
- * ratios to the baselines. `--rounds=N`, default 20.
+ * ratios to the baselines. `--rounds=N`, default 20. `--compare=LABEL=DIR` (repeatable) adds the
+ * providers built in another directory (another branch's dist/bin, say), named `LABEL: name`, to
+ * the same interleaved rounds.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
-import { assertBuilt, BASELINE_NODE, BASELINE_TRUE, measure, root, variants } from "./_bench.ts";
+import { assertBuilt, BASELINE_NODE, BASELINE_TRUE, measure, PROVIDERS, root, variants } from "./_bench.ts";
 
 const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 20);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error("--rounds must be a positive integer");
 
+const compare = process.argv
+  .filter((a) => a.startsWith("--compare="))
+  .map((a) => {
+    const [label, dir] = a.slice("--compare=".length).split(/=(.*)/s);
+    if (!label || !dir) throw new Error(`${a}: expected --compare=LABEL=DIR`);
+    return { label, dir };
+  });
+
 assertBuilt();
+for (const { dir } of compare) assertBuilt(dir);
 const emulator = await startEmulator();
 try {
-  const { results, gnuTime } = await measure({ rounds, variants: variants(emulator) });
+  const list = variants(emulator);
+  for (const { label, dir } of compare) {
+    const names = new Set<string>(PROVIDERS);
+    for (const variant of variants(emulator, dir)) {
+      if (names.has(variant.name)) list.push({ ...variant, name: `${label}: ${variant.name}` });
+    }
+  }
+  const { results, gnuTime } = await measure({ rounds, variants: list });
   const node = results.find((r) => r.name === BASELINE_NODE);
   const bin = results.find((r) => r.name === BASELINE_TRUE);
   console.log(
