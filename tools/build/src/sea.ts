@@ -148,7 +148,8 @@ async function _bundle(entry: string, outfile: string): Promise<void> {
     // A SEA can only require built-in modules: everything else must be in the bundle.
     packages: "bundle",
     plugins: [lazyBuiltins()],
-    inject: [join(import.meta.dirname, "_lazy-form-data.ts")],
+    // Stand-ins for web globals whose first use loads all of undici (see each file).
+    inject: [join(import.meta.dirname, "_lazy-form-data.ts"), join(import.meta.dirname, "_light-fetch.ts")],
   });
 }
 
