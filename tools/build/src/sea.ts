@@ -147,6 +147,9 @@ async function _bundle(entry: string, outfile: string): Promise<void> {
     logLevel: "error",
     // A SEA can only require built-in modules: everything else must be in the bundle.
     packages: "bundle",
+    // ES module builds first where a package has both (the AWS SDK's dist-es): esbuild can drop
+    // what is never imported (ECR's bundle 622 -> 529 KB, 2 MB less peak RSS).
+    mainFields: ["module", "main"],
     plugins: [lazyBuiltins()],
     // Stand-ins for web globals whose first use loads all of undici (see each file).
     inject: [join(import.meta.dirname, "_lazy-form-data.ts"), join(import.meta.dirname, "_light-fetch.ts")],
