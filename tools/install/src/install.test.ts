@@ -197,6 +197,12 @@ function runVersion(bin: string): Promise<string> {
   });
 }
 
+function runHelp(bin: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    execFile(bin, ["--help"], (error, stdout) => (error ? fail(error) : ok(stdout)));
+  });
+}
+
 /** The single error line an installer failure must end with, and nothing on stdout. */
 function expectRefused(r: Run, pattern: RegExp): void {
   expect(r.code).toBe(1);
@@ -257,6 +263,14 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
       expect(byName["acr-credential-provider"].matchImages).toContain("*.azurecr.io");
       expect(byName["auth-provider-gcp"].args).toEqual(["get-credentials", "--v=3"]);
       expect(byName["auth-provider-gcp"].matchImages).toContain("*.pkg.dev");
+      // The same matchImages as each provider says to configure (its --help), so the two cannot drift.
+      for (const p of PROVIDERS) {
+        const help = await runHelp(join(binDir, BINARIES[p]));
+        const listed = help.split("matchImages to configure:\n")[1]?.split("\n\n")[0] ?? "";
+        const patterns = [...listed.matchAll(/^ {2}- "([^"]+)"$/gm)].map((m) => m[1]);
+        expect(patterns.length, `${BINARIES[p]} --help lists its matchImages`).toBeGreaterThan(0);
+        expect(byName[BINARIES[p]].matchImages, BINARIES[p]).toEqual(patterns);
+      }
 
       const v = await simValidate(config);
       expect(v.stdout.trim()).toBe("valid: 3 providers from 1 file");
