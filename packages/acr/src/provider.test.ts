@@ -1,11 +1,4 @@
-/**
- * The provider as a library, with a fake credential factory and a fake HTTP client: no network,
- * no SDK call, no process. (azure.test.ts covers the @azure/identity factory; test-e2e runs the
- * built executable against the emulator.)
- */
-import { Readable } from "node:stream";
 import type {
-  CredentialProviderRequest,
   HttpClient,
   HttpRequestOptions,
   HttpResponse,
@@ -16,11 +9,10 @@ import {
   apiVersions,
   CredentialProviderError,
   createLogger,
-  isCredentialProviderError,
-  runProvider,
   SecretRegistry,
 } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
+import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
 import type { CredentialContext, CredentialFactory, EntraToken, IdentitySpec } from "./identity.ts";
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "./identity.ts";
 import type { AcrFlags } from "./provider.ts";
@@ -116,25 +108,7 @@ function setup(options: SetupOptions = {}) {
     http,
     env: { HTTPS_PROXY: "http://proxy.corp:3128" },
   };
-  const run = async (image: string, extra: Partial<CredentialProviderRequest> = {}) => {
-    const request: CredentialProviderRequest = {
-      kind: "CredentialProviderRequest",
-      apiVersion: API_VERSION_V1,
-      image,
-      ...extra,
-    };
-    secrets.add(request.serviceAccountToken); // as the harness does
-    return provider.getCredentials(request, context);
-  };
-  const fail = async (image: string, extra: Partial<CredentialProviderRequest> = {}) => {
-    try {
-      await run(image, extra);
-    } catch (error) {
-      if (isCredentialProviderError(error)) return error;
-      throw error;
-    }
-    throw new Error(`no error for ${image}`);
-  };
+  const { run, fail } = requestRunner(provider, context);
   return { run, fail, httpCalls, built, tokenCalls, files, secrets, lines, context };
 }
 
@@ -483,37 +457,13 @@ describe("the definition", () => {
 
 describe("through the harness", () => {
   async function exec(argv: string[], request: object) {
-    let stdout = "";
-    let stderr = "";
-    let code: number | undefined;
     const provider = createAcrProvider({
       credentialFactory: () => {
         throw new Error("never called");
       },
       readFile: async () => new TextEncoder().encode(JSON.stringify(MANAGED)),
     });
-    await runProvider(provider, {
-      argv,
-      stdin: Readable.from([JSON.stringify(request)]),
-      stdout: {
-        write: (chunk: string, done?: () => void) => {
-          stdout += chunk;
-          done?.();
-          return true;
-        },
-      },
-      stderr: {
-        write: (chunk: string) => {
-          stderr += chunk;
-          return true;
-        },
-      },
-      env: {},
-      exit: (status) => {
-        code = status;
-      },
-    });
-    return { stdout, stderr, code };
+    return execProvider(provider, argv, request);
   }
 
   it.each(apiVersions)("%s: a spoofed host fails with one line, nothing on stdout", async (apiVersion) => {

@@ -3,19 +3,17 @@
  * the real AWS SDK clients against a local server; test-e2e runs the built executable.)
  */
 import { readFileSync } from "node:fs";
-import { Readable } from "node:stream";
-import type { CredentialProviderRequest, ProviderContext } from "@kubelet-credential-provider/core";
+import type { ProviderContext } from "@kubelet-credential-provider/core";
 import {
   API_VERSION_V1,
   apiVersions,
   CredentialProviderError,
   createHttpClient,
   createLogger,
-  isCredentialProviderError,
-  runProvider,
   SecretRegistry,
 } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
+import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
 import type {
   AssumeRoleRequest,
   AuthorizationToken,
@@ -115,26 +113,7 @@ function setup(
     http: createHttpClient({ userAgent: "t", signal: controller.signal, log, secrets, env }),
     env,
   };
-  const run = async (image: string, extra: Partial<CredentialProviderRequest> = {}) => {
-    const request: CredentialProviderRequest = {
-      kind: "CredentialProviderRequest",
-      apiVersion: API_VERSION_V1,
-      image,
-      ...extra,
-    };
-    // The harness registers the service account token before calling the provider.
-    secrets.add(request.serviceAccountToken);
-    return provider.getCredentials(request, context);
-  };
-  const fail = async (image: string, extra: Partial<CredentialProviderRequest> = {}) => {
-    try {
-      await run(image, extra);
-    } catch (error) {
-      if (isCredentialProviderError(error)) return error;
-      throw error;
-    }
-    throw new Error(`no error for ${image}`);
-  };
+  const { run, fail } = requestRunner(provider, context);
   return { run, fail, calls, secrets, lines, controller, context };
 }
 
@@ -442,31 +421,7 @@ describe("cloud errors", () => {
 describe("as the kubelet runs it", () => {
   async function exec(argv: string[], request: unknown) {
     const { clients, calls } = fakeClients();
-    let stdout = "";
-    let stderr = "";
-    let code = -1;
-    await runProvider(createEcrProvider({ clients, now: () => NOW }), {
-      argv,
-      stdin: Readable.from([JSON.stringify(request)]),
-      stdout: {
-        write: (chunk: string, done?: () => void) => {
-          stdout += chunk;
-          done?.();
-          return true;
-        },
-      },
-      stderr: {
-        write: (chunk: string) => {
-          stderr += chunk;
-          return true;
-        },
-      },
-      env: {},
-      exit: (status) => {
-        code = status;
-      },
-    });
-    return { stdout, stderr, code, calls };
+    return { ...(await execProvider(createEcrProvider({ clients, now: () => NOW }), argv, request)), calls };
   }
 
   it.each(apiVersions)(

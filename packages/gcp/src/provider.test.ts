@@ -1,26 +1,12 @@
-/**
- * The provider as a library, with a fake token source factory and a fake core HTTP client (the
- * metadata server, STS, dockercfg URLs): no network, no google-auth-library, no process. Then the
- * harness around it, in every apiVersion. (google.test.ts covers the google-auth-library factory;
- * test-e2e runs the built executable against the emulator.)
- */
-import { Readable } from "node:stream";
 import type {
-  CredentialProviderRequest,
   HttpClient,
   HttpRequestOptions,
   HttpResponse,
   ProviderContext,
 } from "@kubelet-credential-provider/core";
-import {
-  API_VERSION_V1,
-  apiVersions,
-  createLogger,
-  isCredentialProviderError,
-  runProvider,
-  SecretRegistry,
-} from "@kubelet-credential-provider/core";
+import { API_VERSION_V1, apiVersions, createLogger, SecretRegistry } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
+import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
 import type { GcpFlags } from "./flags.ts";
 import type {
   GoogleAccessToken,
@@ -116,25 +102,7 @@ function setup(options: SetupOptions = {}) {
     http,
     env: options.env ?? {},
   };
-  const run = async (image: string, extra: Partial<CredentialProviderRequest> = {}) => {
-    const request: CredentialProviderRequest = {
-      kind: "CredentialProviderRequest",
-      apiVersion: API_VERSION_V1,
-      image,
-      ...extra,
-    };
-    secrets.add(request.serviceAccountToken); // as the harness does
-    return provider.getCredentials(request, context);
-  };
-  const fail = async (image: string, extra: Partial<CredentialProviderRequest> = {}) => {
-    try {
-      await run(image, extra);
-    } catch (error) {
-      if (isCredentialProviderError(error)) return error;
-      throw error;
-    }
-    throw new Error(`no error for ${image}`);
-  };
+  const { run, fail } = requestRunner(provider, context);
   return { run, fail, httpCalls, built, secrets, lines, context, tokenCalls: () => tokenCalls };
 }
 
@@ -549,31 +517,7 @@ describe("through the harness", () => {
           token ?? { token: NODE_TOKEN, expiresAt: new Date(Date.now() + 3600_000) },
       }),
     });
-    let stdout = "";
-    let stderr = "";
-    let code = -1;
-    await runProvider(provider, {
-      argv,
-      stdin: Readable.from([JSON.stringify(request)]),
-      stdout: {
-        write: (chunk: string, done?: () => void) => {
-          stdout += chunk;
-          done?.();
-          return true;
-        },
-      },
-      stderr: {
-        write: (chunk: string) => {
-          stderr += chunk;
-          return true;
-        },
-      },
-      env,
-      exit: (status) => {
-        code = status;
-      },
-    });
-    return { stdout, stderr, code };
+    return execProvider(provider, argv, request, env);
   }
 
   it.each(apiVersions)(
