@@ -7,7 +7,10 @@
  */
 import type { Plugin } from "esbuild";
 
-export const LAZY_BUILTINS = ["http", "https", "tls", "http2"] as const;
+const LAZY_BUILTINS = ["http", "https", "tls", "http2"] as const;
+
+/** Set while a snapshot is built; core's harness reads it too (packages/core/src/_snapshot.ts). */
+export const BUILDING_SNAPSHOT_ENV = "KUBELET_CREDENTIAL_PROVIDER_BUILDING_SNAPSHOT";
 
 const NAMESPACE = "lazy-builtin";
 
@@ -58,7 +61,7 @@ const standIns = new Map();
 let real;
 function load() {
   if (real === undefined) {
-    if (process.env.KUBELET_CREDENTIAL_PROVIDER_BUILDING_SNAPSHOT === "1" &&
+    if (process.env.${BUILDING_SNAPSHOT_ENV} === "1" &&
         process.getBuiltinModule("node:v8").startupSnapshot.isBuildingSnapshot()) {
       throw new Error("node:${name} cannot be in a startup snapshot, but module evaluation used it: " +
         "keep the module that does so out of the provider's preload");

@@ -19,13 +19,11 @@ import {
 } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { lazyBuiltins } from "./_lazy-builtins.ts";
+import { BUILDING_SNAPSHOT_ENV, lazyBuiltins } from "./_lazy-builtins.ts";
 import type { Executable } from "./executables.ts";
 
 /** The sentinel Node's SEA loader looks for (see Node's single-executable-applications docs). */
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
-/** Tells core's harness that this run builds a snapshot (packages/core/src/_snapshot.ts). */
-const BUILDING_SNAPSHOT_ENV = "KUBELET_CREDENTIAL_PROVIDER_BUILDING_SNAPSHOT";
 
 export interface BuildOptions {
   outDir: string;
