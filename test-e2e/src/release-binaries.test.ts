@@ -7,11 +7,11 @@
  * CI installs it (.ci/run) and then requires them.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
-import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
+import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
+import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const releaseDir = resolve(import.meta.dirname, "../../dist/release");
@@ -24,50 +24,12 @@ const arm64Required = process.env.CI === "true" || qemuAvailable;
 const PROVIDERS = ["ecr-credential-provider", "acr-credential-provider", "auth-provider-gcp"] as const;
 type ProviderName = (typeof PROVIDERS)[number];
 
-interface Case {
-  args: string[];
-  image: string;
-  env: Record<string, string>;
-}
-
 let emulator: Emulator;
-let cases: Record<ProviderName, Case>;
+let setups: Map<string, NodeSetup>;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const clientId = randomUUID();
-  const azureJson = join(emulator.dir, "release-azure.json");
-  writeFileSync(
-    azureJson,
-    JSON.stringify({
-      tenantId: emulator.azure.tenantId,
-      aadClientId: clientId,
-      aadClientSecret: emulator.azure.registerClientSecret(clientId),
-    }),
-  );
-  const proxy = emulator.env();
-  cases = {
-    "ecr-credential-provider": {
-      args: [],
-      image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/team/app",
-      env: {
-        ...proxy,
-        ...emulator.aws.imdsEnv(),
-        AWS_CONFIG_FILE: "/nonexistent",
-        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
-      },
-    },
-    "acr-credential-provider": {
-      args: [azureJson],
-      image: "myregistry.azurecr.io/team/app",
-      env: { ...proxy, ...emulator.azure.imdsEnv() },
-    },
-    "auth-provider-gcp": {
-      args: ["get-credentials"],
-      image: "us-docker.pkg.dev/my-project/team/app",
-      env: { ...proxy, ...emulator.google.metadataEnv() },
-    },
-  };
+  setups = new Map(nodeSetups(emulator).map((setup) => [setup.name, setup]));
 });
 
 afterAll(async () => {
@@ -97,7 +59,9 @@ interface Run {
 
 /** Asynchronous: the emulator answers from this very process. */
 function answer(runner: string[], name: ProviderName, extraEnv: Record<string, string> = {}): Promise<Run> {
-  const { args, image, env } = cases[name];
+  const setup = setups.get(name);
+  if (!setup) throw new Error(`the emulator has no node setup for ${name}`);
+  const { args, image, env } = setup;
   const arch = runner.length > 0 ? "arm64" : "amd64";
   const [command, ...prefix] = [...runner, join(releaseDir, `${name}-linux-${arch}`)];
   const request = {

@@ -9,10 +9,10 @@
  * and peak RSS. CPU time is much steadier than wall time on a shared machine.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { existsSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
+import { nodeSetups } from "@kubelet-credential-provider/cloud-emulator";
 
 export const root = resolve(import.meta.dirname, "../../..");
 export const binDir = join(root, "dist/bin");
@@ -92,23 +92,19 @@ export function assertBuilt(dir = binDir): void {
 
 /** The two baselines and the four providers, each set up against `emulator`. */
 export function variants(emulator: Emulator, dir = binDir): Variant[] {
-  const clientId = randomUUID();
-  const azureJson = join(emulator.dir, "bench-azure.json");
-  const azure = {
-    tenantId: emulator.azure.tenantId,
-    aadClientId: clientId,
-    aadClientSecret: emulator.azure.registerClientSecret(clientId),
-  };
-  writeFileSync(azureJson, JSON.stringify(azure));
   const proxy = emulator.env();
   const callCounts = () => emulator.callCounts();
-  const provider = (name: Provider, image: string, rest: Omit<Variant, "name" | "image" | "stdin">) => ({
-    name,
-    image,
-    stdin: request(image),
-    callCounts,
-    ...rest,
-  });
+  const providers = nodeSetups(emulator).map(
+    (setup): Variant => ({
+      name: setup.name,
+      command: [join(dir, setup.name), ...setup.args],
+      env: setup.env,
+      image: setup.image,
+      stdin: request(setup.image),
+      calls: setup.calls,
+      callCounts,
+    }),
+  );
   return [
     { name: BASELINE_TRUE, command: ["/bin/true"] },
     { name: BASELINE_NODE, command: [nodeBinary, "-e", "0"] },
@@ -119,33 +115,7 @@ export function variants(emulator: Emulator, dir = binDir): Variant[] {
       calls: ["example.token"],
       callCounts,
     },
-    provider("example-credential-provider", "registry.example.com/team/app", {
-      command: [join(dir, "example-credential-provider"), `--api-key-file=${emulator.example.apiKeyFile}`],
-      env: proxy,
-      calls: ["example.token"],
-    }),
-    provider("ecr-credential-provider", "123456789012.dkr.ecr.us-west-2.amazonaws.com/team/app", {
-      command: [join(dir, "ecr-credential-provider")],
-      // An EKS node's usual path: the instance role's credentials from IMDSv2, through the SDK's
-      // default chain.
-      env: {
-        ...proxy,
-        ...emulator.aws.imdsEnv(),
-        AWS_CONFIG_FILE: "/nonexistent",
-        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
-      },
-      calls: ["imds.token", "imds.credentials", "ecr.GetAuthorizationToken"],
-    }),
-    provider("acr-credential-provider", "myregistry.azurecr.io/team/app", {
-      command: [join(dir, "acr-credential-provider"), azureJson],
-      env: { ...proxy, ...emulator.azure.imdsEnv() },
-      calls: ["entra.token", "registry.v2", "acr.exchange"],
-    }),
-    provider("auth-provider-gcp", "us-docker.pkg.dev/my-project/team/app", {
-      command: [join(dir, "auth-provider-gcp"), "get-credentials"],
-      env: { ...proxy, ...emulator.google.metadataEnv() },
-      calls: ["gce.token", "gce.metadata"],
-    }),
+    ...providers,
   ];
 }
 

@@ -79,6 +79,8 @@ export {
 export type { Emulator, EmulatorOptions } from "./emulator.ts";
 export { startEmulator } from "./emulator.ts";
 export type { FaultKind, FaultSpec } from "./faults.ts";
+export type { NodeSetup } from "./node-setups.ts";
+export { nodeSetups } from "./node-setups.ts";
 export type { AcceptOptions, EmulatedRegistry, RegistryOptions, RegistryScheme } from "./registry.ts";
 export type { EmulatorRequest, Reply, Scheme } from "./request.ts";
 export { HttpError, json, text } from "./request.ts";
