@@ -43,6 +43,90 @@ export class CredentialProviderError extends Error {
   }
 }
 
+/**
+ * What went wrong with a call to a cloud endpoint, as a class rather than text: providers and
+ * the retry policy decide on it, never on a message.
+ */
+export const cloudFaults = [
+  "throttled",
+  "server-error",
+  "connection",
+  "timeout",
+  "truncated",
+  "too-large",
+  "tls",
+  "proxy",
+  "malformed",
+  "rejected",
+  "expired",
+] as const;
+
+export type CloudFault = (typeof cloudFaults)[number];
+
+const faultCodes: Record<CloudFault, ErrorCode> = {
+  throttled: "CLOUD_THROTTLED",
+  "server-error": "CLOUD_UNAVAILABLE",
+  connection: "CLOUD_UNAVAILABLE",
+  timeout: "CLOUD_UNAVAILABLE",
+  truncated: "CLOUD_UNAVAILABLE",
+  "too-large": "INVALID_RESPONSE",
+  tls: "CLOUD_UNAVAILABLE",
+  proxy: "CLOUD_UNAVAILABLE",
+  malformed: "INVALID_RESPONSE",
+  rejected: "CLOUD_AUTH_FAILED",
+  expired: "INVALID_RESPONSE",
+};
+
+export interface CloudCallErrorDetails {
+  /** The endpoint in words: `ECR GetAuthorizationToken (us-west-2)`, `IMDS token`. */
+  endpoint: string;
+  fault: CloudFault;
+  /** What happened, after the endpoint's name: `throttled (HTTP 429)`. Never a response body. */
+  detail: string;
+  status?: number | undefined;
+  /** The network error code (`ECONNRESET`) or the cloud's error code (`ThrottlingException`). */
+  cause?: string | undefined;
+  attempts?: number | undefined;
+  elapsedMs?: number | undefined;
+  /** The error code to report; default by fault. */
+  code?: ErrorCode | undefined;
+}
+
+/**
+ * A failed call to a cloud endpoint, after the retries the deadline allowed. The message names
+ * the endpoint, the fault and, when retried, for how long: "ECR GetAuthorizationToken (us-west-2)
+ * throttled (HTTP 429) for 48 s (12 attempts)".
+ */
+export class CloudCallError extends CredentialProviderError {
+  readonly endpoint: string;
+  readonly fault: CloudFault;
+  readonly status: number | undefined;
+  readonly attempts: number;
+  readonly elapsedMs: number;
+  readonly faultCause: string | undefined;
+
+  constructor(details: CloudCallErrorDetails, options?: { cause?: unknown }) {
+    const attempts = details.attempts ?? 1;
+    const elapsedMs = details.elapsedMs ?? 0;
+    const retried = attempts > 1 ? ` for ${Math.round(elapsedMs / 1000)} s (${attempts} attempts)` : "";
+    super(
+      details.code ?? faultCodes[details.fault],
+      `${details.endpoint} ${details.detail}${retried}`,
+      options,
+    );
+    this.endpoint = details.endpoint;
+    this.fault = details.fault;
+    this.status = details.status;
+    this.attempts = attempts;
+    this.elapsedMs = elapsedMs;
+    this.faultCause = details.cause;
+  }
+}
+
+export function isCloudCallError(value: unknown): value is CloudCallError {
+  return value instanceof CloudCallError;
+}
+
 export function isCredentialProviderError(value: unknown): value is CredentialProviderError {
   return value instanceof CredentialProviderError;
 }

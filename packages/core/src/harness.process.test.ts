@@ -3,6 +3,8 @@
  * assertions on all of stdout, stderr and the exit status.
  */
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -23,15 +25,24 @@ function run(options: {
   closeStdin?: boolean;
   args?: string[];
   behaviour?: string;
+  env?: Record<string, string>;
+  /** What the provider's stdout is: a pipe we read, a pipe we close at once, or closed. */
+  stdout?: "read" | "no-reader" | "closed";
 }): Promise<Run> {
   const started = Date.now();
+  const closed = options.stdout === "closed";
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
-      env: { PATH: process.env.PATH, TEST_BEHAVIOUR: options.behaviour ?? "ok" },
+    // A closed stdout needs a shell: spawn cannot start a child without fd 1.
+    const [command, args] = closed
+      ? ["/bin/sh", ["-c", 'exec "$0" "$@" >&-', process.execPath, script, ...(options.args ?? [])]]
+      : [process.execPath, [script, ...(options.args ?? [])]];
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH, TEST_BEHAVIOUR: options.behaviour ?? "ok", ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
+    if (options.stdout === "no-reader") child.stdout.destroy();
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
@@ -174,6 +185,57 @@ describe("secrets never reach stderr", () => {
     const result = await run({ stdin: request({ serviceAccountToken: token }), behaviour: "throws" });
     expectOneLineFailure(result, /boom with token \[REDACTED\]/);
     expect(result.stderr).not.toContain(token);
+  });
+});
+
+describe("the answer reaches stdout, or the run fails", () => {
+  it("stdout whose reader is gone (EPIPE): exit 1 and one line", async () => {
+    const result = await run({ stdin: request(), stdout: "no-reader" });
+    expectOneLineFailure(result, /cannot write the answer: stdout has no reader \(EPIPE\)/);
+  });
+  it("stdout closed (Node reopens it on /dev/null): exit 1 and one line", async () => {
+    const result = await run({ stdin: request(), stdout: "closed" });
+    expectOneLineFailure(result, /cannot write the answer: stdout is closed or \/dev\/null/);
+  });
+});
+
+describe("stderr belongs to the harness's logger", () => {
+  it("writes to process.stderr and console by other code are dropped", async () => {
+    const result = await run({ stdin: request(), behaviour: "writes-stderr", args: ["--v=10"] });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("behaviour writes-stderr");
+    expect(result.stderr).not.toContain("pa55word");
+    expect(result.stderr).not.toMatch(/^(raw|console|warn) /m);
+  });
+
+  it("NODE_DEBUG=* prints nothing of an HTTP answer (no text, no hex)", async () => {
+    const secret = "tok-5ecret-from-the-cloud-0123456789";
+    const server = createServer((_req, res) => res.end(secret));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+      for (const [verbosity, debug] of [
+        ["0", "*"],
+        ["10", "stream,http,net"],
+      ] as const) {
+        const result = await run({
+          stdin: request(),
+          behaviour: "http",
+          args: [`--v=${verbosity}`],
+          env: { TEST_URL: url, NODE_DEBUG: debug },
+        });
+        expect(result.code).toBe(0);
+        expect(JSON.parse(result.stdout).auth.x.password).toBe(secret);
+        const hex = Buffer.from(secret).toString("hex");
+        const spacedHex = hex.replace(/(..)(?!$)/g, "$1 ");
+        for (const form of [secret, hex, spacedHex, Buffer.from(secret).toString("base64")]) {
+          expect(result.stderr).not.toContain(form);
+        }
+        expect(result.stderr).not.toMatch(/^(HTTP|NET|STREAM) \d+:/m);
+      }
+    } finally {
+      server.close();
+    }
   });
 });
 

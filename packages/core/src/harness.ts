@@ -34,6 +34,11 @@ export interface ProviderIo {
   readTimeoutMs?: number;
   /** Also turn uncaught exceptions and unhandled rejections into a clean failure. */
   guardProcess?: boolean;
+  /**
+   * True when an answer written to stdout cannot reach anyone. Node reopens a closed stdout on
+   * /dev/null before any code runs, so a closed stdout shows as /dev/null.
+   */
+  answerIsLost?: () => boolean;
 }
 
 /** The kubelet's request is a few hundred bytes; a megabyte means something else is on stdin. */
@@ -42,11 +47,21 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 export const DEFAULT_READ_TIMEOUT_MS = 2_000;
 
 export function processIo(): ProviderIo {
+  // stderr belongs to the harness's redacting logger. Anything else that writes there (Node's
+  // NODE_DEBUG tracing, which dumps response buffers in hex; an SDK's console logging) could print
+  // a secret around the redaction, so the process's own stderr.write is muted and the logger keeps
+  // the original.
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  // A failed write of the answer is reported through write's callback; the stream's error event
+  // must not also reach the uncaught-exception guard.
+  process.stdout.on("error", () => {});
   return {
     argv: process.argv.slice(2),
     stdin: process.stdin,
     stdout: process.stdout,
-    stderr: process.stderr,
+    stderr: { write: (chunk: string) => write(chunk) },
+    answerIsLost: _stdoutIsDevNull,
     env: process.env,
     // biome-ignore lint/nursery/noProcessExit: the one place in the packages that ends the process.
     exit: (code) => process.exit(code),
@@ -80,8 +95,18 @@ async function _run<F extends FlagSpecs>(provider: Provider<F>, io: ProviderIo):
       io.exit(code);
       resolveDone(code);
     };
-    if (stdout === undefined) end();
-    else io.stdout.write(stdout, end);
+    if (stdout === undefined) return end();
+    try {
+      io.stdout.write(stdout, (error) => (error ? reportLost(_writeError(error)) : end()));
+    } catch (error) {
+      reportLost(_writeError(error));
+    }
+  };
+  // The answer did not reach the kubelet: a success nobody saw is a failure.
+  const reportLost = (why: string) => {
+    io.stderr.write(`${provider.name}: ${describeErrorCode("INTERNAL")}: cannot write the answer: ${why}\n`);
+    io.exit(1);
+    resolveDone(1);
   };
   const fail = (error: unknown) => {
     const typed = toCredentialProviderError(error);
@@ -131,6 +156,12 @@ async function _run<F extends FlagSpecs>(provider: Provider<F>, io: ProviderIo):
       aborted,
     ]);
     const request = decodeRequest(text, secrets);
+    if (io.answerIsLost?.()) {
+      throw new CredentialProviderError(
+        "INTERNAL",
+        "cannot write the answer: stdout is closed or /dev/null (the kubelet reads the answer from a pipe)",
+      );
+    }
     log.v(2, `request: apiVersion=${request.apiVersion} image=${request.image}`);
     const context: ProviderContext<F> = {
       flags: args.flags,
@@ -143,6 +174,7 @@ async function _run<F extends FlagSpecs>(provider: Provider<F>, io: ProviderIo):
       http: createHttpClient({
         userAgent: `${provider.name}/${provider.version}`,
         signal: controller.signal,
+        deadline,
         log,
         secrets,
         env: io.env,
@@ -217,6 +249,25 @@ export function readRequestText(
     stdin.once("error", onError);
     stdin.resume();
   });
+}
+
+function _writeError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string"
+    ? `stdout ${code === "EPIPE" ? "has no reader" : "failed"} (${code})`
+    : "stdout failed";
+}
+
+function _stdoutIsDevNull(): boolean {
+  const { fstatSync, statSync } = process.getBuiltinModule("node:fs");
+  try {
+    const out = fstatSync(1);
+    if (!out.isCharacterDevice()) return false;
+    const devNull = statSync("/dev/null");
+    return out.rdev === devNull.rdev;
+  } catch {
+    return false;
+  }
 }
 
 function _guardProcess(fail: (error: unknown) => void): () => void {

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { isCredentialProviderError } from "./errors.ts";
-import { createHttpClient } from "./http.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { CloudCallError } from "./errors.ts";
+import { isCloudCallError } from "./errors.ts";
+import { createHttpClient, DEFAULT_MAX_RESPONSE_BYTES } from "./http.ts";
 import { createLogger } from "./log.ts";
 import { proxyForUrl } from "./proxy.ts";
 import { SecretRegistry } from "./secrets.ts";
@@ -29,8 +30,39 @@ async function serve(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, seen };
 }
 
+/** A loopback port that nothing listens on any more. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const slept: number[] = [];
+afterEach(() => {
+  slept.length = 0;
+});
+/** No real waits: the client's sleep records what the retry policy asked for. */
 const client = (extra: Partial<Parameters<typeof createHttpClient>[0]> = {}) =>
-  createHttpClient({ userAgent: "test-provider/1.0", retryBaseMs: 1, env: {}, ...extra });
+  createHttpClient({
+    userAgent: "test-provider/1.0",
+    env: {},
+    random: () => 0.5,
+    sleep: async (ms) => {
+      slept.push(ms);
+    },
+    ...extra,
+  });
+
+async function failure(promise: Promise<unknown>): Promise<CloudCallError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isCloudCallError(error)) throw new Error(`expected a CloudCallError, got ${String(error)}`);
+  return error;
+}
 
 describe("http client", () => {
   it("sends the User-Agent and returns status, headers and body", async () => {
@@ -51,24 +83,73 @@ describe("http client", () => {
     expect(server.hits()).toBe(3);
   });
 
-  it("honours Retry-After on 429", async () => {
+  it("retries a truncated answer", async () => {
+    const server = await serve((_req, res, hit) => {
+      if (hit === 0) {
+        res.writeHead(200, { "content-length": "100" });
+        res.write('{"access_token": "');
+        res.socket?.end();
+      } else res.end("ok");
+    });
+    expect((await client().request(server.url)).text()).toBe("ok");
+    expect(server.hits()).toBe(2);
+  });
+
+  it("honours Retry-After on 429, with jitter on top", async () => {
     const server = await serve((_req, res, hit) => {
       if (hit === 0) res.writeHead(429, { "retry-after": "1" }).end();
       else res.end("ok");
     });
-    const started = Date.now();
     await client().request(server.url);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(slept).toEqual([1100]); // 1 s, plus half (random 0.5) of the first 200 ms backoff step
   });
 
-  it("gives up with CLOUD_THROTTLED after the retries", async () => {
-    const server = await serve((_req, res) => res.writeHead(429).end("slow down"));
-    const error = await client()
-      .request(server.url, { retries: 2 })
-      .catch((e: unknown) => e);
-    expect(isCredentialProviderError(error) && error.code).toBe("CLOUD_THROTTLED");
-    expect(String((error as Error).message)).toMatch(/answered 429: slow down/);
+  it("keeps retrying while the deadline allows, then names the endpoint, fault and attempts", async () => {
+    const server = await serve((_req, res) => res.writeHead(429).end("slow down, secret-in-body"));
+    let now = 1_000_000;
+    const spy = vi.spyOn(Date, "now").mockImplementation(() => now);
+    try {
+      const error = await failure(
+        client({
+          deadline: now + 50_000,
+          sleep: async (ms) => {
+            slept.push(ms);
+            now += ms;
+          },
+        }).request(server.url, { endpoint: "Test token" }),
+      );
+      expect(error.code).toBe("CLOUD_THROTTLED");
+      expect(error.fault).toBe("throttled");
+      expect(error.attempts).toBe(server.hits());
+      expect(server.hits()).toBeGreaterThan(10);
+      expect(now).toBeLessThanOrEqual(1_000_000 + 50_000 - 1_000);
+      expect(error.message).toMatch(/^Test token throttled \(HTTP 429\) for \d+ s \(\d+ attempts\)$/);
+      expect(error.message).not.toContain("secret-in-body");
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("retries what classify calls throttling (AWS's 400 ThrottlingException)", async () => {
+    const server = await serve((_req, res, hit) => {
+      if (hit < 2) res.writeHead(400, { "x-amzn-errortype": "ThrottlingException" }).end("{}");
+      else res.end("ok");
+    });
+    const response = await client().request(server.url, {
+      classify: (r) =>
+        r.headers["x-amzn-errortype"] === "ThrottlingException"
+          ? { fault: "throttled", cause: "ThrottlingException" }
+          : undefined,
+    });
+    expect(response.text()).toBe("ok");
     expect(server.hits()).toBe(3);
+  });
+
+  it("stops at maxAttempts", async () => {
+    const server = await serve((_req, res) => res.writeHead(503).end());
+    const error = await failure(client().request(server.url, { maxAttempts: 2, endpoint: "X" }));
+    expect(error.message).toMatch(/^X answered HTTP 503 for \d+ s \(2 attempts\)$/);
+    expect(server.hits()).toBe(2);
   });
 
   it("does not retry a 4xx answer", async () => {
@@ -77,14 +158,33 @@ describe("http client", () => {
     expect(server.hits()).toBe(1);
   });
 
-  it("times out an attempt that gets no answer", async () => {
+  it("times out an attempt that gets no answer, and retries it", async () => {
     const server = await serve(() => {});
-    const error = await client()
-      .request(server.url, { timeoutMs: 100, retries: 1 })
-      .catch((e: unknown) => e);
-    expect(isCredentialProviderError(error) && error.code).toBe("CLOUD_UNAVAILABLE");
-    expect(String(error)).toMatch(/no answer within 100 ms/);
+    const error = await failure(client().request(server.url, { timeoutMs: 100, maxAttempts: 2 }));
+    expect(error.code).toBe("CLOUD_UNAVAILABLE");
+    expect(error.fault).toBe("timeout");
+    expect(error.message).toMatch(/did not answer within 100 ms/);
     expect(server.hits()).toBe(2);
+  });
+
+  it("times out an answer whose body never ends", async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { "content-length": "10" });
+      res.write("abc");
+    });
+    const error = await failure(client().request(server.url, { timeoutMs: 100, maxAttempts: 1 }));
+    expect(error.fault).toBe("timeout");
+    expect(error.message).toMatch(/did not finish its answer within 100 ms/);
+  });
+
+  it("the attempt timeout shrinks to the time left before the deadline", async () => {
+    const server = await serve(() => {});
+    const error = await failure(
+      client({ deadline: Date.now() + 1_300 }).request(server.url, { endpoint: "Slow" }),
+    );
+    // 1.3 s left minus the 1 s margin: one attempt of 300 ms, and no time for another.
+    expect(error.fault).toBe("timeout");
+    expect(error.attempts).toBe(1);
   });
 
   it("stops at the run's deadline", async () => {
@@ -94,11 +194,70 @@ describe("http client", () => {
     await expect(client({ signal: controller.signal }).request(server.url)).rejects.toThrow("deadline");
   });
 
-  it("refuses a response larger than the limit", async () => {
+  it("refuses a response larger than the limit, and does not retry it", async () => {
     const server = await serve((_req, res) => res.end("x".repeat(5000)));
-    await expect(client().request(server.url, { maxResponseBytes: 1000 })).rejects.toThrow(
-      /larger than 1000 bytes/,
+    const error = await failure(client().request(server.url, { maxResponseBytes: 1000 }));
+    expect(error.fault).toBe("too-large");
+    expect(error.code).toBe("INVALID_RESPONSE");
+    expect(error.message).toMatch(/larger than 1000 bytes/);
+    expect(server.hits()).toBe(1);
+  });
+
+  it("caps every answer at 1 MiB by default", async () => {
+    const server = await serve((_req, res) => res.end(Buffer.alloc(DEFAULT_MAX_RESPONSE_BYTES + 1, 0x61)));
+    expect((await failure(client().request(server.url))).message).toMatch(/larger than 1 MiB/);
+  });
+
+  it("json() on a body that is not JSON names the endpoint, never the body", async () => {
+    const server = await serve((_req, res) => res.end('{"access_token":"ya29.secret"'));
+    const response = await client().request(server.url, { endpoint: "GCE metadata token" });
+    let error: unknown;
+    try {
+      response.json();
+    } catch (e) {
+      error = e;
+    }
+    expect(isCloudCallError(error) && error.fault).toBe("malformed");
+    expect(String((error as Error).message)).toBe(
+      "GCE metadata token answered HTTP 200 with a body that is not JSON",
     );
+  });
+
+  it("retries a refused connection (a proxy or endpoint restarting)", async () => {
+    const port = await closedPort();
+    const error = await failure(client().request(`http://127.0.0.1:${port}/`, { maxAttempts: 3 }));
+    expect(error.fault).toBe("connection");
+    expect(error.faultCause).toBe("ECONNREFUSED");
+    expect(error.attempts).toBe(3);
+  });
+
+  it("retries a proxy that refuses the connection, typed as a proxy fault", async () => {
+    const port = await closedPort();
+    const error = await failure(
+      client({ env: { HTTPS_PROXY: `http://127.0.0.1:${port}` } }).request("https://cloud.test.invalid/", {
+        maxAttempts: 2,
+      }),
+    );
+    expect(error.fault).toBe("proxy");
+    expect(error.attempts).toBe(2);
+  });
+
+  it("a proxy that refuses CONNECT by policy (403) is not retried", async () => {
+    const proxy = createServer();
+    let connects = 0;
+    proxy.on("connect", (_req, socket) => {
+      connects++;
+      socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    servers.push({ close: () => proxy.close() });
+    const port = (proxy.address() as AddressInfo).port;
+    const error = await failure(
+      client({ env: { HTTPS_PROXY: `http://127.0.0.1:${port}` } }).request("https://cloud.test.invalid/"),
+    );
+    expect(error.fault).toBe("proxy");
+    expect(error.message).toMatch(/refused CONNECT to cloud\.test\.invalid:443 \(HTTP 403\)/);
+    expect(connects).toBe(1);
   });
 
   it("sends plain-http requests through HTTP_PROXY in absolute form", async () => {
@@ -110,7 +269,9 @@ describe("http client", () => {
   });
 
   it("logs no body and no header at -v 10, even of secrets nobody registered yet", async () => {
-    const server = await serve((_req, res) => res.end('{"access_token":"tok-123456789"}'));
+    const server = await serve((_req, res, hit) =>
+      hit === 0 ? res.writeHead(503).end("tok-in-error") : res.end('{"access_token":"tok-123456789"}'),
+    );
     const lines: string[] = [];
     const log = createLogger({
       name: "t",
@@ -118,9 +279,13 @@ describe("http client", () => {
       secrets: new SecretRegistry(),
       sink: { write: (l) => lines.push(l) },
     });
-    await client({ log }).request(server.url, { headers: { authorization: "Bearer key-987654321" } });
-    expect(lines.join("")).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/ -> 200, 32 bytes/);
-    expect(lines.join("")).not.toContain("tok-123456789");
+    await client({ log }).request(server.url, {
+      endpoint: "Test token",
+      headers: { authorization: "Bearer key-987654321" },
+    });
+    expect(lines.join("")).toMatch(/Test token: attempt 2: HTTP 200, 32 bytes/);
+    expect(lines.join("")).toMatch(/Test token answered HTTP 503; attempt 1, retrying in \d+ ms/);
+    expect(lines.join("")).not.toContain("tok-");
     expect(lines.join("")).not.toContain("key-987654321");
   });
 });

@@ -1,36 +1,63 @@
 /**
- * The one outbound path for calls we write by hand (the SDKs have their own): a timeout per
- * attempt, the run's deadline, retries with exponential backoff and full jitter on throttling,
- * 5xx and dropped connections (honouring Retry-After), a response size limit, the proxy settings
- * of the environment, and logs that show no body or header (where the secrets are). Redirects are not followed, so a
- * credential is never carried to a host the caller did not name.
+ * The one outbound path: every request any provider makes, its cloud SDKs' included, goes
+ * through this client. It gives each call a timeout per attempt taken from the time left to the
+ * run's deadline, retries throttling, 5xx answers, dropped and refused connections, timeouts,
+ * truncated answers and failed proxy tunnels with the one retry policy (retry.ts) for as long as
+ * the deadline allows, caps every answer's size, applies the environment's proxy settings, and
+ * logs no body and no header (where the secrets are). Redirects are not followed, so a credential
+ * is never carried to a host the caller did not name. Failures are `CloudCallError`s that name
+ * the endpoint and the fault, and never quote a response body.
  *
  * Node's http modules load on the first request, so a provider that never calls out does not pay
  * for them at start-up. NODE_EXTRA_CA_CERTS is applied by Node itself to every TLS connection.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { CredentialProviderError } from "./errors.ts";
+import { DEFAULT_DEADLINE_MS } from "./args.ts";
+import type { CloudFault } from "./errors.ts";
+import { CloudCallError, CredentialProviderError, tlsErrorCodes } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import {
+  attemptTimeoutMs,
+  DEADLINE_MARGIN_MS,
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  parseRetryAfter,
+  planRetry,
+} from "./retry.ts";
 import type { SecretRegistry } from "./secrets.ts";
+
+/** The default cap on a response body. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface HttpRequestOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
-  /** Per attempt. Default 10 s. */
+  /**
+   * The endpoint in words, for logs and errors: `ECR GetAuthorizationToken (us-west-2)`. Default:
+   * the method and the URL without its query.
+   */
+  endpoint?: string;
+  /** The longest one attempt may take; the time left to the deadline may cut it. Default 10 s. */
   timeoutMs?: number;
-  /** Retries after the first attempt. Default 3. */
-  retries?: number;
+  /** At most this many attempts; default as many as the deadline allows. */
+  maxAttempts?: number;
   /** Default 1 MiB. */
   maxResponseBytes?: number;
+  /**
+   * Marks an answer that is not a 429 or 5xx as retryable (AWS answers throttling with a 400
+   * whose error type says so). Return the fault and, for the message, the cloud's error code.
+   */
+  classify?: (response: HttpResponse) => { fault: "throttled" | "server-error"; cause?: string } | undefined;
 }
 
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: Uint8Array;
+  /** The endpoint in words, as the request named it. */
+  endpoint: string;
   text(): string;
-  /** Parses the body as JSON; a body that is not JSON is a cloud error, not a crash. */
+  /** Parses the body as JSON; a body that is not JSON is a `malformed` CloudCallError, not a crash. */
   json(): unknown;
 }
 
@@ -41,89 +68,206 @@ export interface HttpClient {
 export interface HttpClientOptions {
   userAgent: string;
   signal?: AbortSignal;
+  /** The run's deadline, in ms since the epoch; default 50 s from each request's start. */
+  deadline?: number;
   log?: Logger;
   secrets?: SecretRegistry;
   env?: Readonly<Record<string, string | undefined>>;
-  /** First backoff step; doubled per retry, capped at 2 s, then jittered. Default 200 ms. */
-  retryBaseMs?: number;
   random?: () => number;
+  /** Waits between attempts; tests pass one that returns at once. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-const RETRYABLE_NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_SOCKET",
-  "ATTEMPT_TIMEOUT",
-]);
-const MAX_BACKOFF_MS = 2_000;
+interface _Failure {
+  fault: CloudFault;
+  detail: string;
+  status?: number;
+  cause?: string;
+  retryable: boolean;
+  retryAfterMs?: number | undefined;
+  error?: unknown;
+}
+
+const _CONNECTION_CODES: Record<string, string> = {
+  ECONNRESET: "dropped the connection",
+  ECONNREFUSED: "refused the connection",
+  ECONNABORTED: "dropped the connection",
+  EPIPE: "dropped the connection",
+  ETIMEDOUT: "did not accept the connection in time",
+  EAI_AGAIN: "could not be resolved",
+  ENOTFOUND: "could not be resolved",
+  ENETUNREACH: "is unreachable",
+  ENETDOWN: "is unreachable",
+  EHOSTUNREACH: "is unreachable",
+  EPROTO: "broke the TLS handshake",
+  UND_ERR_SOCKET: "dropped the connection",
+};
+// A name that does not resolve will not resolve a second later either.
+const _FINAL_CONNECTION_CODES = new Set(["ENOTFOUND"]);
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const env = options.env ?? process.env;
   const random = options.random ?? Math.random;
-  const baseMs = options.retryBaseMs ?? 200;
-  const log = options.log;
+  const sleep = options.sleep ?? _sleep;
+  const { log, signal } = options;
 
   return {
     async request(input, requestOptions = {}) {
       const url = typeof input === "string" ? new URL(input) : input;
+      if (url.protocol !== "https:" && url.protocol !== "http:") {
+        throw new CredentialProviderError("INTERNAL", `cannot call ${url.protocol} URLs`);
+      }
       const method = (requestOptions.method ?? "GET").toUpperCase();
-      const retries = requestOptions.retries ?? 3;
-      const what = `${method} ${url.origin}${url.pathname}`;
-      for (let attempt = 0; ; attempt++) {
-        options.signal?.throwIfAborted();
-        const started = Date.now();
-        let response: HttpResponse;
+      const endpoint = requestOptions.endpoint ?? `${method} ${url.origin}${url.pathname}`;
+      const capMs = requestOptions.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+      const started = Date.now();
+      const deadline = options.deadline ?? started + DEFAULT_DEADLINE_MS;
+      for (let attempts = 1; ; attempts++) {
+        signal?.throwIfAborted();
+        const attemptStart = Date.now();
+        // The first attempt always runs, however little time is left: a call is never skipped.
+        const timeoutMs =
+          attemptTimeoutMs({ now: attemptStart, deadline }, capMs) ?? _lastChance(deadline, capMs);
+        let failure: _Failure;
         try {
-          response = await _attempt(url, method, requestOptions, options.userAgent, env, options.signal);
+          const response = await _attempt(
+            url,
+            method,
+            endpoint,
+            requestOptions,
+            timeoutMs,
+            options.userAgent,
+            env,
+            signal,
+          );
+          log?.v(
+            6,
+            `${endpoint}: attempt ${attempts}: HTTP ${response.status}, ${response.body.length} bytes in ${Date.now() - attemptStart} ms`,
+          );
+          const verdict = _verdict(response, requestOptions);
+          if (!verdict) return response;
+          failure = verdict;
         } catch (error) {
-          if (options.signal?.aborted) throw options.signal.reason;
-          const code = (error as { code?: string }).code ?? "";
-          if (attempt < retries && RETRYABLE_NETWORK_CODES.has(code)) {
-            const delay = _backoff(attempt, baseMs, random);
-            log?.v(
-              4,
-              `${what}: ${(error as Error).message}; retry ${attempt + 1} of ${retries} in ${delay} ms`,
-            );
-            await _sleep(delay, options.signal);
-            continue;
-          }
+          if (signal?.aborted) throw signal.reason;
           if (error instanceof CredentialProviderError) throw error;
-          throw new CredentialProviderError("CLOUD_UNAVAILABLE", `${what}: ${(error as Error).message}`, {
-            cause: error,
-          });
+          failure = _failureOf(error);
         }
-        // Never the body: an auth endpoint's answer is the secret, and it is logged before the
-        // provider could register what it holds.
-        log?.v(
-          6,
-          `${what} -> ${response.status}, ${response.body.length} bytes in ${Date.now() - started} ms`,
-        );
-        const throttled = response.status === 429;
-        const unavailable = response.status >= 500 && response.status !== 501;
-        if (!throttled && !unavailable) return response;
-        const summary = `${what} answered ${response.status}${_bodySnippet(response)}`;
-        if (attempt >= retries) {
-          throw new CredentialProviderError(throttled ? "CLOUD_THROTTLED" : "CLOUD_UNAVAILABLE", summary);
+        const now = Date.now();
+        const plan = failure.retryable
+          ? planRetry({
+              attempts,
+              now,
+              deadline,
+              retryAfterMs: failure.retryAfterMs,
+              maxAttempts: requestOptions.maxAttempts,
+              attemptCapMs: capMs,
+              random,
+            })
+          : undefined;
+        if (!plan) {
+          throw new CloudCallError(
+            {
+              endpoint,
+              fault: failure.fault,
+              detail: failure.detail,
+              status: failure.status,
+              cause: failure.cause,
+              attempts,
+              elapsedMs: now - started,
+            },
+            { cause: failure.error },
+          );
         }
-        const retryAfter = _retryAfterMs(response.headers["retry-after"]);
-        const delay = retryAfter ?? _backoff(attempt, baseMs, random);
-        log?.v(4, `${summary}; retry ${attempt + 1} of ${retries} in ${delay} ms`);
-        await _sleep(delay, options.signal);
+        log?.v(4, `${endpoint} ${failure.detail}; attempt ${attempts}, retrying in ${plan.delayMs} ms`);
+        await sleep(plan.delayMs, signal);
       }
     },
   };
 }
 
+/** A failure made of an answer: 429, 5xx, or what the caller's `classify` calls retryable. */
+function _verdict(response: HttpResponse, options: HttpRequestOptions): _Failure | undefined {
+  const retryAfterMs = parseRetryAfter(response.headers["retry-after"], Date.now());
+  const status = response.status;
+  if (status === 429) {
+    return { fault: "throttled", detail: "throttled (HTTP 429)", status, retryable: true, retryAfterMs };
+  }
+  // 501 Not Implemented will not be implemented on the next attempt.
+  if (status >= 500 && status !== 501) {
+    return {
+      fault: "server-error",
+      detail: `answered HTTP ${status}`,
+      status,
+      retryable: true,
+      retryAfterMs,
+    };
+  }
+  const classified = options.classify?.(response);
+  if (!classified) return undefined;
+  const what = classified.cause ? `${classified.cause}, HTTP ${status}` : `HTTP ${status}`;
+  return {
+    fault: classified.fault,
+    detail: classified.fault === "throttled" ? `throttled (${what})` : `failed (${what})`,
+    status,
+    cause: classified.cause,
+    retryable: true,
+    retryAfterMs,
+  };
+}
+
+/** A failure made of an error: the connection, the tunnel, TLS, the timeout, the size cap. */
+function _failureOf(error: unknown): _Failure {
+  if (error instanceof _AttemptError) return error.failure;
+  const code = (error as { code?: unknown }).code;
+  const text = typeof code === "string" ? code : "";
+  if ((error as { name?: unknown }).name === "ProxyTunnelError") {
+    const tunnel = error as Error & { status?: number };
+    // A proxy that refuses by policy (4xx) will refuse again; one that is down or busy may not.
+    const retryable = tunnel.status === undefined || tunnel.status >= 500;
+    return { fault: "proxy", detail: `failed: ${tunnel.message}`, cause: text, retryable, error };
+  }
+  if (tlsErrorCodes.has(text)) {
+    return {
+      fault: "tls",
+      detail: `failed TLS verification: ${(error as Error).message} (${text}; a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
+      cause: text,
+      retryable: false,
+      error,
+    };
+  }
+  const phrase = _CONNECTION_CODES[text];
+  if (phrase) {
+    return {
+      fault: "connection",
+      detail: `${phrase} (${text})`,
+      cause: text,
+      retryable: !_FINAL_CONNECTION_CODES.has(text),
+      error,
+    };
+  }
+  return {
+    fault: "connection",
+    detail: `failed (${text || (error as Error).name || "error"})`,
+    cause: text,
+    retryable: false,
+    error,
+  };
+}
+
+class _AttemptError extends Error {
+  readonly failure: _Failure;
+  constructor(failure: _Failure) {
+    super(failure.detail);
+    this.failure = failure;
+  }
+}
+
 async function _attempt(
   url: URL,
   method: string,
+  endpoint: string,
   options: HttpRequestOptions,
+  timeoutMs: number,
   userAgent: string,
   env: Readonly<Record<string, string | undefined>>,
   signal: AbortSignal | undefined,
@@ -136,22 +280,23 @@ async function _attempt(
     import("./proxy.ts"),
     import("./proxy-agent.ts"),
   ]);
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new CredentialProviderError("INTERNAL", `cannot call ${url.protocol} URLs`);
-  }
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const maxBytes = options.maxResponseBytes ?? 1024 * 1024;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const headers: Record<string, string> = { "user-agent": userAgent, ...options.headers };
   const body = typeof options.body === "string" ? Buffer.from(options.body) : options.body;
   if (body) headers["content-length"] = String(body.length);
 
-  const proxy = proxyForUrl(url, env);
+  let proxy: URL | undefined;
+  try {
+    proxy = proxyForUrl(url, env);
+  } catch (error) {
+    throw new CredentialProviderError("CONFIG_INVALID", (error as Error).message);
+  }
   let request: import("node:http").ClientRequest;
   if (url.protocol === "https:") {
     request = https.request(url, {
       method,
       headers,
-      agent: proxy ? new EnvProxyAgent({ env, keepAlive: false }) : undefined,
+      agent: proxy ? new EnvProxyAgent({ env, keepAlive: false, connectTimeoutMs: timeoutMs }) : false,
     });
   } else if (proxy) {
     // A plain-http request through a proxy names the absolute URL in the request line.
@@ -160,107 +305,124 @@ async function _attempt(
       headers["proxy-authorization"] = `Basic ${Buffer.from(credentials).toString("base64")}`;
     }
     request = http.request({
-      host: proxy.hostname,
+      host: proxy.hostname.replace(/^\[|\]$/g, ""),
       port: proxy.port || 80,
       method,
       path: url.href,
       headers: { host: url.host, ...headers },
+      agent: false,
     });
   } else {
-    request = http.request(url, { method, headers });
+    request = http.request(url, { method, headers, agent: false });
   }
 
   return new Promise<HttpResponse>((resolve, reject) => {
-    const fail = (error: Error) => {
+    let settled = false;
+    const settle = () => {
+      settled = true;
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+    };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settle();
       request.destroy();
       reject(error);
     };
     const onAbort = () => fail(signal?.reason ?? new Error("aborted"));
+    let answered = false;
     const timer = setTimeout(() => {
-      const error = new Error(`no answer within ${timeoutMs} ms`) as Error & { code: string };
-      error.code = "ATTEMPT_TIMEOUT";
-      fail(error);
+      const seconds = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 100) / 10} s` : `${timeoutMs} ms`;
+      fail(
+        new _AttemptError({
+          fault: "timeout",
+          detail: answered
+            ? `did not finish its answer within ${seconds}`
+            : `did not answer within ${seconds}`,
+          retryable: true,
+        }),
+      );
     }, timeoutMs);
     signal?.addEventListener("abort", onAbort, { once: true });
     request.once("error", fail);
     request.once("response", (response) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
+      const truncated = () =>
+        fail(new _AttemptError({ fault: "truncated", detail: "sent a truncated answer", retryable: true }));
       response.on("data", (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBytes) {
           fail(
-            new CredentialProviderError(
-              "CLOUD_UNAVAILABLE",
-              `${method} ${url.origin}${url.pathname}: response larger than ${maxBytes} bytes`,
-            ),
+            new _AttemptError({
+              fault: "too-large",
+              detail: `sent an answer larger than ${_bytes(maxBytes)}`,
+              status: response.statusCode,
+              retryable: false,
+            }),
           );
           return;
         }
         chunks.push(chunk);
       });
-      response.once("error", fail);
+      // An answer cut off mid-body ends in an error, or in a close without a complete message.
+      response.once("error", truncated);
+      response.once("close", () => {
+        if (!response.complete) truncated();
+      });
       response.once("end", () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        const bytes = Buffer.concat(chunks);
-        resolve(
-          _response(
-            response.statusCode ?? 0,
-            response.headers,
-            bytes,
-            `${method} ${url.origin}${url.pathname}`,
-          ),
-        );
+        if (!response.complete) return truncated();
+        if (settled) return;
+        settle();
+        resolve(_response(response.statusCode ?? 0, response.headers, Buffer.concat(chunks), endpoint));
       });
     });
     request.end(body);
   });
 }
 
-function _response(status: number, headers: IncomingHttpHeaders, body: Buffer, what: string): HttpResponse {
+function _response(
+  status: number,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+  endpoint: string,
+): HttpResponse {
   return {
     status,
     headers,
     body,
+    endpoint,
     text: () => body.toString("utf8"),
     json: () => {
       try {
         return JSON.parse(body.toString("utf8"));
       } catch {
-        throw new CredentialProviderError(
-          "CLOUD_UNAVAILABLE",
-          `${what} answered ${status} with a body that is not JSON`,
-        );
+        throw new CloudCallError({
+          endpoint,
+          fault: "malformed",
+          status,
+          detail: `answered HTTP ${status} with a body that is not JSON`,
+        });
       }
     },
   };
 }
 
-function _backoff(attempt: number, baseMs: number, random: () => number): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** attempt);
-  return Math.round(ceiling * random());
+/** What an attempt that no longer fits the policy may still take: the time left, margin first. */
+function _lastChance(deadline: number, capMs: number): number {
+  const left = deadline - Date.now();
+  const withMargin = left - DEADLINE_MARGIN_MS;
+  return Math.max(1, Math.min(capMs, withMargin > 0 ? withMargin : left));
 }
 
-/** Retry-After in seconds or as an HTTP date; capped so one answer cannot eat the deadline. */
-function _retryAfterMs(value: string | string[] | undefined): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (!text) return undefined;
-  const seconds = /^\d+$/.test(text.trim()) ? Number(text.trim()) : (Date.parse(text) - Date.now()) / 1000;
-  if (!Number.isFinite(seconds)) return undefined;
-  return Math.min(Math.max(0, Math.round(seconds * 1000)), 10_000);
-}
-
-function _bodySnippet(response: HttpResponse): string {
-  const text = response.text().replace(/\s+/g, " ").trim();
-  if (!text) return "";
-  return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
+function _bytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
 }
 
 function _sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();

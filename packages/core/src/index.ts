@@ -52,13 +52,16 @@ export {
   parseDuration,
   parseDurationNanos,
 } from "./duration.ts";
-export type { ErrorCode } from "./errors.ts";
+export type { CloudCallErrorDetails, CloudFault, ErrorCode } from "./errors.ts";
 export {
+  CloudCallError,
   CredentialProviderError,
+  cloudFaults,
   describeErrorCode,
   errorCodeOf,
   errorCodes,
   exitCodeFor,
+  isCloudCallError,
   isCredentialProviderError,
   networkErrorCodes,
   tlsErrorCodes,
@@ -66,7 +69,7 @@ export {
 export type { ProviderIo } from "./harness.ts";
 export { MAX_REQUEST_BYTES, processIo, runProvider } from "./harness.ts";
 export type { HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } from "./http.ts";
-export { createHttpClient } from "./http.ts";
+export { createHttpClient, DEFAULT_MAX_RESPONSE_BYTES } from "./http.ts";
 export type { ImageReference } from "./image.ts";
 export { normalizeImage, parseImage, registryHostOf, safeParseImage } from "./image.ts";
 export type { Logger, LoggerOptions, LogSink } from "./log.ts";
@@ -98,5 +101,10 @@ export { proxyForUrl } from "./proxy.ts";
 export type { EnvProxyAgentOptions } from "./proxy-agent.ts";
 export { decodeRequest, encodeResponse } from "./request.ts";
 export type { CacheDurationOptions } from "./sdk-helpers.ts";
-export { cacheDurationUntil, createEnvProxyAgent } from "./sdk-helpers.ts";
+export {
+  assertCredentialFresh,
+  cacheDurationUntil,
+  createEnvProxyAgent,
+  MIN_CREDENTIAL_VALIDITY_MS,
+} from "./sdk-helpers.ts";
 export { SecretRegistry } from "./secrets.ts";

@@ -17,6 +17,25 @@ const { isIP } = process.getBuiltinModule("node:net");
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * A tunnel that could not be opened, typed for the retry policy: `code` is the socket's error
+ * code (`ECONNREFUSED`), `ETIMEDOUT` when the proxy did not answer, or `EPROXYSTATUS` with the
+ * proxy's `status` when it refused the CONNECT.
+ */
+export class ProxyTunnelError extends Error {
+  override readonly name = "ProxyTunnelError";
+  readonly code: string;
+  readonly proxy: string;
+  readonly status: number | undefined;
+
+  constructor(proxy: string, code: string, message: string, status?: number) {
+    super(`proxy ${proxy} ${message}`);
+    this.proxy = proxy;
+    this.code = code;
+    this.status = status;
+  }
+}
+
 export interface EnvProxyAgentOptions extends AgentOptions {
   env?: Env;
   /** How long the proxy may take to answer CONNECT. */
@@ -65,14 +84,25 @@ export class EnvProxyAgent extends https.Agent {
     });
     const timer = setTimeout(() => {
       request.destroy(
-        new Error(`proxy ${proxy.host} did not answer CONNECT within ${this.#connectTimeoutMs} ms`),
+        new ProxyTunnelError(
+          proxy.host,
+          "ETIMEDOUT",
+          `did not answer CONNECT within ${this.#connectTimeoutMs} ms`,
+        ),
       );
     }, this.#connectTimeoutMs);
     request.once("connect", (response, socket) => {
       clearTimeout(timer);
       if (response.statusCode !== 200) {
         socket.destroy();
-        callback(new Error(`proxy ${proxy.host} refused CONNECT to ${authority}: ${response.statusCode}`));
+        callback(
+          new ProxyTunnelError(
+            proxy.host,
+            "EPROXYSTATUS",
+            `refused CONNECT to ${authority} (HTTP ${response.statusCode})`,
+            response.statusCode,
+          ),
+        );
         return;
       }
       callback(
@@ -84,9 +114,10 @@ export class EnvProxyAgent extends https.Agent {
         }),
       );
     });
-    request.once("error", (error) => {
+    request.once("error", (error: Error & { code?: string }) => {
       clearTimeout(timer);
-      callback(new Error(`proxy ${proxy.host}: ${error.message}`));
+      if (error instanceof ProxyTunnelError) callback(error);
+      else callback(new ProxyTunnelError(proxy.host, error.code ?? "ECONNRESET", `failed: ${error.message}`));
     });
     request.end();
     return undefined;

@@ -7,7 +7,7 @@ import { createHttpClient } from "../src/http.ts";
 const url = process.argv[2] as string;
 try {
   const response = await createHttpClient({ userAgent: "proxy-test/1.0" }).request(url, {
-    retries: 0,
+    maxAttempts: 1,
   });
   process.stdout.write(`${response.status} ${response.text()}`);
 } catch (error) {

@@ -22,6 +22,22 @@ const provider = defineProvider({
         context.secrets.add("pa55word-from-cloud");
         context.log.v(3, `token ${request.serviceAccountToken ?? "(none)"} and password pa55word-from-cloud`);
         return { cacheKeyType: "Registry", cacheDuration: "10m0s", auth };
+      case "writes-stderr":
+        // Code that is not the harness's logger (an SDK, Node's NODE_DEBUG tracing) writing secrets.
+        context.secrets.add("pa55word-from-cloud");
+        process.stderr.write("raw pa55word-from-cloud\n");
+        console.error("console pa55word-from-cloud");
+        console.warn("warn", Buffer.from("pa55word-from-cloud"));
+        return { cacheKeyType: "Registry", cacheDuration: "10m0s", auth };
+      case "http": {
+        // One call through core's client: under NODE_DEBUG, Node traces its sockets and buffers.
+        const response = await context.http.request(process.env.TEST_URL as string, {
+          endpoint: "test token",
+        });
+        const password = response.text();
+        context.secrets.add(password);
+        return { cacheKeyType: "Registry", cacheDuration: "10m0s", auth: { x: { username: "u", password } } };
+      }
       case "throws":
         throw new Error(`boom with token ${request.serviceAccountToken}`);
       case "typed-error":
