@@ -1,12 +1,17 @@
 /**
- * From a parsed HTTP request to an endpoint's answer: virtual-host routing, call counting and
- * fault injection, the same for the TLS listener, the plain listener and the proxy.
+ * From a parsed HTTP request to an endpoint's answer: virtual-host routing, call counting, rate
+ * limits and fault injection, the same for the TLS listener, the plain listener and the proxy.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CallLog } from "./calls.ts";
+import type { CallLog, FaultSource, RecordedCall } from "./calls.ts";
+import { throttleReply } from "./endpoints.ts";
+import { dribble, hugeHeaders, malformedReply, streamHuge } from "./fault-replies.ts";
 import type { FaultSpec, Faults } from "./faults.ts";
+import { defaultHugeBytes } from "./faults.ts";
+import type { Flaky } from "./flaky.ts";
 import type { Ledger } from "./ledger.ts";
+import type { RateLimits } from "./rate-limits.ts";
 import type { EmulatorRequest, Reply, Scheme } from "./request.ts";
 import { _parseRequest, HttpError, text } from "./request.ts";
 import type { RouteContext, Router } from "./router.ts";
@@ -14,6 +19,8 @@ import type { RouteContext, Router } from "./router.ts";
 export interface DispatchDeps {
   router: Router;
   faults: Faults;
+  limits: RateLimits;
+  flaky: Flaky;
   ledger: Ledger;
   calls: CallLog;
   /** Aborted when the emulator closes. */
@@ -23,8 +30,6 @@ export interface DispatchDeps {
 export type Dispatch = (req: IncomingMessage, res: ServerResponse, scheme: Scheme) => void;
 
 const _maxBodyBytes = 1024 * 1024;
-// Parses as nothing: a 200 that a provider must not take for an answer.
-const _malformedBody = '{"emulator": malformed';
 // A credential-looking start, so a provider that parses eagerly meets the cut mid-value.
 const _truncatedBody = '{"username": "node", "password": "';
 
@@ -97,19 +102,22 @@ async function _dispatch(deps: DispatchDeps, req: IncomingMessage, res: ServerRe
     return;
   }
   const request = _parseRequest(method, scheme, authority, target, req.headers, body);
-  const fault = deps.faults.take(match.id);
-  deps.calls.record({
+  const names = match.alias === undefined ? [match.id] : [match.alias, match.id];
+  const applied = _faultFor(deps, names);
+  const fault = applied?.spec;
+  const call: RecordedCall = {
     id: match.id,
+    ...(match.alias === undefined ? {} : { alias: match.alias }),
     method,
     url: request.url.href,
     headers: req.headers,
     body,
-    ...(fault ? { fault: fault.kind } : {}),
-  });
+    ...(applied ? { fault: applied.spec.kind, faultBy: applied.by } : {}),
+  };
+  deps.calls.record(call);
 
-  if (fault && fault.kind !== "latency" && fault.kind !== "expired")
-    return _inject(fault, match.id, req, res);
-  if (fault?.kind === "latency") {
+  if (fault && _answersInstead(fault)) return _inject(deps, fault, names, call, req, res);
+  if (fault?.kind === "latency" || fault?.kind === "slowHeaders") {
     try {
       await sleep(fault.ms, undefined, { signal: deps.signal });
     } catch {
@@ -134,11 +142,49 @@ async function _dispatch(deps: DispatchDeps, req: IncomingMessage, res: ServerRe
         ? _errorReply(error)
         : text(500, `cloud emulator: endpoint ${match.id} failed: ${(error as Error).message}`);
   }
+  if (reply && fault?.kind === "slowBody" && !res.headersSent && !res.destroyed) {
+    const bytes = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body);
+    res.writeHead(reply.status, { ...reply.headers, "content-length": String(bytes.length) });
+    // The status line and headers go now; only the body is slow.
+    res.flushHeaders();
+    call.sent = 0;
+    await dribble(res, bytes, fault.ms, fault.chunks, deps.signal, (sent) => {
+      call.sent = sent;
+    });
+    return;
+  }
   if (reply) _send(res, reply);
   else if (!res.headersSent) _send(res, text(500, `cloud emulator: endpoint ${match.id} gave no answer`));
 }
 
-function _inject(fault: FaultSpec, id: string, req: IncomingMessage, res: ServerResponse): void {
+/** This call's fault, in the order a cloud meets them: its front door's limit, bad luck, the queue. */
+function _faultFor(deps: DispatchDeps, names: string[]): { spec: FaultSpec; by: FaultSource } | undefined {
+  const limit = deps.limits.take(...names);
+  if (limit) {
+    return {
+      spec: { kind: "throttle", ...(limit.retryAfter === undefined ? {} : { retryAfter: limit.retryAfter }) },
+      by: "rateLimit",
+    };
+  }
+  const flake = deps.flaky.take(...names);
+  if (flake) return { spec: flake, by: "flaky" };
+  const queued = deps.faults.take(...names);
+  return queued ? { spec: queued, by: "fault" } : undefined;
+}
+
+/** Faults answered without the handler; the others delay it, slow its answer or tell it to expire. */
+function _answersInstead(fault: FaultSpec): boolean {
+  return !["latency", "slowHeaders", "slowBody", "expired"].includes(fault.kind);
+}
+
+function _inject(
+  deps: DispatchDeps,
+  fault: FaultSpec,
+  names: string[],
+  call: RecordedCall,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   switch (fault.kind) {
     case "reset":
       req.socket.destroy();
@@ -147,15 +193,25 @@ function _inject(fault: FaultSpec, id: string, req: IncomingMessage, res: Server
       // Never answered; close() destroys the socket.
       return;
     case "status": {
-      const headers = fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) };
+      const headers = {
+        ...(fault.contentType === undefined ? {} : { "content-type": fault.contentType }),
+        ...fault.headers,
+        ...(fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) }),
+      };
       _send(
         res,
-        text(fault.status, fault.body ?? `cloud emulator: ${fault.status} injected for ${id}`, headers),
+        text(fault.status, fault.body ?? `cloud emulator: ${fault.status} injected for ${call.id}`, headers),
       );
       return;
     }
+    case "throttle":
+      _send(res, throttleReply(names, fault.retryAfter));
+      return;
     case "malformed":
-      _send(res, { status: 200, headers: { "content-type": "application/json" }, body: _malformedBody });
+      _send(
+        res,
+        malformedReply(fault.format ?? "json", (prefix) => deps.ledger.issueSecret(prefix)),
+      );
       return;
     case "truncated":
       res.writeHead(200, {
@@ -166,6 +222,15 @@ function _inject(fault: FaultSpec, id: string, req: IncomingMessage, res: Server
       // end() flushes what was written first, so the client sees the short body and then the close.
       res.socket?.end();
       return;
+    case "huge": {
+      const bytes = fault.bytes ?? defaultHugeBytes;
+      res.writeHead(200, hugeHeaders(bytes));
+      call.sent = 0;
+      streamHuge(res, bytes, deps.signal, (sent) => {
+        call.sent = sent;
+      }).catch(() => res.destroy());
+      return;
+    }
     default:
       return;
   }

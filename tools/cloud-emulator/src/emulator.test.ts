@@ -282,6 +282,79 @@ describe("the issued-secret ledger", () => {
   });
 });
 
+describe("the connection log", () => {
+  const rawProxy = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = netConnect(port(emulator.proxyUrl), "127.0.0.1");
+      socket.once("error", reject);
+      socket.once("data", (chunk) => {
+        socket.destroy();
+        resolve(chunk.toString());
+      });
+      socket.write(request);
+    });
+
+  it("logs each connection by listener, and a proxy connection's CONNECT target, taken or refused", async () => {
+    const own = await startEmulator();
+    try {
+      expect(own.connections()).toEqual([]);
+      own.route({ id: "c.plain", host: "plain.conn.test", method: "GET", path: "/", scheme: "http" }, () =>
+        text(200, "ok"),
+      );
+      await own.request("https://registry.example.com/v2/");
+      await own.request("http://plain.conn.test/");
+      const proxyPort = port(own.proxyUrl);
+      const viaProxy = (request: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = netConnect(proxyPort, "127.0.0.1");
+          socket.once("error", reject);
+          socket.once("data", (chunk) => {
+            socket.destroy();
+            resolve(chunk.toString());
+          });
+          socket.write(request);
+        });
+      // A tunnel taken: one connection (the proxy's), whatever TLS then runs through it.
+      const [inner, outer] = duplexPair();
+      const tls = tlsConnect({ socket: inner, servername: "myregistry.azurecr.io", ca: own.caPem });
+      const tunnel = netConnect(proxyPort, "127.0.0.1");
+      tunnel.write("CONNECT myregistry.azurecr.io:443 HTTP/1.1\r\nhost: myregistry.azurecr.io:443\r\n\r\n");
+      await new Promise((resolve) => tunnel.once("data", resolve));
+      tunnel.pipe(outer).pipe(tunnel);
+      await new Promise((resolve, reject) => tls.once("secureConnect", resolve).once("error", reject));
+      tls.destroy();
+      tunnel.destroy();
+      expect(await viaProxy("CONNECT no-port.example HTTP/1.1\r\nhost: x\r\n\r\n")).toMatch(
+        /^HTTP\/1\.1 400 /,
+      );
+      expect(await viaProxy("GET http://plain.conn.test/ HTTP/1.1\r\nhost: plain.conn.test\r\n\r\n")).toMatch(
+        /^HTTP\/1\.1 200 /,
+      );
+      await waitFor(() => own.connections().length === 5, "five connections");
+      expect(own.connections().map(({ listener, target }) => ({ listener, target }))).toEqual([
+        { listener: "https", target: undefined },
+        { listener: "http", target: undefined },
+        { listener: "proxy", target: "myregistry.azurecr.io:443" },
+        { listener: "proxy", target: "no-port.example" },
+        { listener: "proxy", target: undefined },
+      ]);
+      for (const connection of own.connections()) expect(connection.at).toBeInstanceOf(Date);
+      expect(own.tunnels()).toEqual(["myregistry.azurecr.io:443"]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("hands out copies", async () => {
+    await rawProxy("CONNECT registry.example.com:443 HTTP/1.1\r\nhost: registry.example.com:443\r\n\r\n");
+    const copy = emulator.connections();
+    const last = copy.at(-1);
+    expect(last).toMatchObject({ listener: "proxy", target: "registry.example.com:443" });
+    if (last) last.target = "changed";
+    expect(emulator.connections().at(-1)?.target).toBe("registry.example.com:443");
+  });
+});
+
 describe("close()", () => {
   it("leaves no listening port, tunnel or temp dir, and can be called again", async () => {
     const own = await startEmulator();

@@ -21,9 +21,14 @@ import { installGoogleCloud } from "./clouds/google.ts";
 import { createDispatch } from "./dispatch.ts";
 import type { FaultSpec } from "./faults.ts";
 import { Faults } from "./faults.ts";
+import type { FlakySpec } from "./flaky.ts";
+import { Flaky } from "./flaky.ts";
 import { Ledger } from "./ledger.ts";
+import type { RecordedConnection } from "./listeners.ts";
 import { closeServers, loopback, SocketBook, startListeners } from "./listeners.ts";
 import { startProxy } from "./proxy.ts";
+import type { RateLimitSpec } from "./rate-limits.ts";
+import { RateLimits } from "./rate-limits.ts";
 import type { EmulatedRegistry } from "./registry.ts";
 import { Registry } from "./registry.ts";
 import type { RouteHandle, RouteHandler, RouteInfo, RouteSpec } from "./router.ts";
@@ -69,12 +74,28 @@ export interface Emulator {
   requests(id?: string): RecordedCall[];
   /** The host:port of every CONNECT the proxy took. */
   tunnels(): string[];
+  /**
+   * Every TCP connection the listeners and the proxy accepted, in order, with the CONNECT target
+   * a proxy connection asked for (taken or refused); a tunnel is its proxy connection only.
+   */
+  connections(): RecordedConnection[];
   /** `prefix` + 24 random hex characters, unique and recorded in the ledger. */
   issueSecret(prefix: string): string;
   /** Every secret the emulator ever handed out, in order. */
   issued(): string[];
-  /** Queue a fault for endpoint `id`. */
+  /** Queue a fault for endpoint `id` (or alias). */
   fault(id: string, spec: FaultSpec): void;
+  /**
+   * A token bucket for endpoint `id` (or alias): a call beyond it gets the endpoint's own throttle
+   * answer (the `throttle` fault, recorded with `faultBy: "rateLimit"`) and reaches no handler.
+   * Replaces the endpoint's earlier limit, starting full.
+   */
+  rateLimit(id: string, spec: RateLimitSpec): void;
+  clearRateLimit(id?: string): void;
+  /** Fail a fraction of endpoint `id`'s calls at random (recorded with `faultBy: "flaky"`). */
+  flaky(id: string, spec: FlakySpec): void;
+  clearFlaky(id?: string): void;
+  /** Clears queued faults, rate limits and flaky settings, of `id` or of every endpoint. */
   clearFaults(id?: string): void;
   /** Request an emulated URL from this process, trusting the CA, without resolving any name. */
   request(url: string | URL, init?: ClientRequestInit): Promise<ClientResponse>;
@@ -90,10 +111,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const sockets = new SocketBook();
   const router = new Router();
   const faults = new Faults();
+  const limits = new RateLimits();
+  const flaky = new Flaky();
   const ledger = new Ledger();
   const calls = new CallLog();
   const registry = new Registry(router);
-  const dispatch = createDispatch({ router, faults, ledger, calls, signal: aborter.signal });
+  const dispatch = createDispatch({ router, faults, limits, flaky, ledger, calls, signal: aborter.signal });
 
   let stop: () => Promise<void> = async () => {
     aborter.abort();
@@ -144,10 +167,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       callCounts: () => calls.counts(),
       requests: (id) => calls.calls(id),
       tunnels: () => [...proxy.tunnels],
+      connections: () => sockets.connections(),
       issueSecret: (prefix) => ledger.issueSecret(prefix),
       issued: () => ledger.issued(),
       fault: (id, spec) => faults.add(id, spec),
-      clearFaults: (id) => faults.clear(id),
+      rateLimit: (id, spec) => limits.set(id, spec),
+      clearRateLimit: (id) => limits.clear(id),
+      flaky: (id, spec) => flaky.set(id, spec),
+      clearFlaky: (id) => flaky.clear(id),
+      clearFaults: (id) => {
+        faults.clear(id);
+        limits.clear(id);
+        flaky.clear(id);
+      },
       request: (url, init) => _request(target, url, init),
       close: () => {
         closing ??= stop();

@@ -2,7 +2,7 @@
  * @kubelet-credential-provider/cloud-emulator: local stand-ins, on 127.0.0.1, for the cloud
  * endpoints and registries the providers call. Cloud modules add their endpoints with route().
  */
-export type { RecordedCall } from "./calls.ts";
+export type { FaultSource, RecordedCall } from "./calls.ts";
 export type { ClientRequestInit, ClientResponse } from "./client.ts";
 export type {
   AuthorizationTokenCall,
@@ -78,9 +78,15 @@ export {
 } from "./clouds/google.ts";
 export type { Emulator, EmulatorOptions } from "./emulator.ts";
 export { startEmulator } from "./emulator.ts";
-export type { FaultKind, FaultSpec } from "./faults.ts";
+export type { EmulatedEndpoint, EndpointCloud, EndpointProtocol } from "./endpoints.ts";
+export { emulatedEndpoints, throttleReply } from "./endpoints.ts";
+export type { FaultKind, FaultSpec, MalformedFormat } from "./faults.ts";
+export { defaultHugeBytes, malformedFormats } from "./faults.ts";
+export type { FlakyKind, FlakySpec } from "./flaky.ts";
+export type { ConnectionListener, RecordedConnection } from "./listeners.ts";
 export type { NodeSetup } from "./node-setups.ts";
 export { nodeSetups } from "./node-setups.ts";
+export type { RateLimitSpec } from "./rate-limits.ts";
 export type { AcceptOptions, EmulatedRegistry, RegistryOptions, RegistryScheme } from "./registry.ts";
 export type { EmulatorRequest, Reply, Scheme } from "./request.ts";
 export { HttpError, json, text } from "./request.ts";

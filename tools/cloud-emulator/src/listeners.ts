@@ -1,6 +1,7 @@
 /**
  * The TLS and plain HTTP listeners, on 127.0.0.1 only, and the books of every socket they and
  * the proxy hold: close() must end tunnels and hung requests too, which no server tracks for us.
+ * The books also log every connection accepted, so a test can show a provider made none.
  */
 import type { Server as HttpServer } from "node:http";
 import { createServer as createHttpServer } from "node:http";
@@ -12,17 +13,53 @@ import type { Dispatch } from "./dispatch.ts";
 
 export const loopback = "127.0.0.1";
 
+export type ConnectionListener = "https" | "http" | "proxy";
+
+/** One TCP connection a listener accepted. */
+export interface RecordedConnection {
+  listener: ConnectionListener;
+  /** What the client asked the proxy to CONNECT to (`host:port`, as sent), if it did. */
+  target?: string;
+  at: Date;
+}
+
 export class SocketBook {
   readonly #sockets = new Set<Socket>();
+  readonly #connections: RecordedConnection[] = [];
+  readonly #bySocket = new WeakMap<Socket, RecordedConnection>();
+  // The proxy hands each tunnel's socket to the TLS listener: one connection, logged as the proxy's.
+  readonly #tunnels = new WeakSet<Socket>();
 
   track(socket: Socket): void {
     this.#sockets.add(socket);
     socket.once("close", () => this.#sockets.delete(socket));
   }
 
-  /** Tracks every connection `server` accepts or is handed. */
-  watch(server: Server): void {
-    server.on("connection", (socket: Socket) => this.track(socket));
+  /** Tracks every connection `server` accepts or is handed; logs those it accepts as `listener`'s. */
+  watch(server: Server, listener: ConnectionListener): void {
+    server.on("connection", (socket: Socket) => {
+      this.track(socket);
+      if (this.#tunnels.has(socket) || this.#bySocket.has(socket)) return;
+      const connection: RecordedConnection = { listener, at: new Date() };
+      this.#connections.push(connection);
+      this.#bySocket.set(socket, connection);
+    });
+  }
+
+  /** The proxy was asked to CONNECT `socket` to `target`, whether it then did or not. */
+  connectAsked(socket: Socket, target: string): void {
+    const connection = this.#bySocket.get(socket);
+    if (connection) connection.target = target;
+  }
+
+  /** `socket` becomes a tunnel, handed to the TLS listener: not a connection of its own. */
+  tunnel(socket: Socket): void {
+    this.#tunnels.add(socket);
+  }
+
+  /** In the order accepted; copies. */
+  connections(): RecordedConnection[] {
+    return this.#connections.map((connection) => ({ ...connection }));
   }
 
   destroyAll(): void {
@@ -60,8 +97,11 @@ export async function startListeners(options: {
   });
   https.on("request", (req, res) => dispatch(req, res, "https"));
   const http = createHttpServer((req, res) => dispatch(req, res, "http"));
-  for (const server of [https, http]) {
-    sockets.watch(server);
+  for (const [server, listener] of [
+    [https, "https"],
+    [http, "http"],
+  ] as const) {
+    sockets.watch(server, listener);
     // The TLS socket wraps the tracked TCP one; book it too so close() needs no Node internals.
     server.on("secureConnection", (socket: Socket) => sockets.track(socket));
   }

@@ -36,12 +36,13 @@ export async function startProxy(options: {
     }
     dispatch(req, res, "http");
   });
-  sockets.watch(server);
+  sockets.watch(server, "proxy");
   server.on("connect", (req, socket: Socket, head: Buffer) => {
     // The HTTP server dropped its error listener when it handed the socket over: a client that
     // resets its tunnel must not take the emulator down.
     socket.on("error", () => socket.destroy());
     const authority = req.url ?? "";
+    sockets.connectAsked(socket, authority);
     if (!_authority.test(authority)) {
       socket.end("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
       return;
@@ -51,6 +52,7 @@ export async function startProxy(options: {
     // Handing the socket itself to the TLS server, rather than dialling it, keeps one socket per
     // tunnel: a reset fault reaches the client, and close() has one thing to destroy.
     if (head.length > 0) socket.unshift(head);
+    sockets.tunnel(socket);
     tls.emit("connection", socket);
   });
   const port = await listen(server, options.port ?? 0);

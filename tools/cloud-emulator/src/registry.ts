@@ -17,6 +17,11 @@ export interface RegistryOptions {
    * (Google's) is served ahead of the `/v2/` routes; no other path under `/v2/` may be.
    */
   tokenPath?: string;
+  /**
+   * Narrower ids for this registry's routes (see RouteSpec.alias), for a cloud whose registry a
+   * test must fault apart from the others': ACR's are `acr.challenge` and `acr.token`.
+   */
+  aliases?: { v2?: string; token?: string };
 }
 
 export interface AcceptOptions {
@@ -56,7 +61,7 @@ export class Registry implements EmulatedRegistry {
   }
 
   serve(hostPattern: string | RegExp, options: RegistryOptions): void {
-    const { scheme, tokenPath = "/oauth2/token" } = options;
+    const { scheme, tokenPath = "/oauth2/token", aliases = {} } = options;
     if (scheme !== "bearer" && scheme !== "basic")
       throw new Error(`unknown registry scheme ${String(scheme)}`);
     if (!tokenPath.startsWith("/") || (tokenPath.startsWith("/v2/") && tokenPath !== "/v2/token"))
@@ -64,17 +69,19 @@ export class Registry implements EmulatedRegistry {
         `registry token path ${JSON.stringify(tokenPath)} must start with / and not be under /v2/ (but /v2/token)`,
       );
     // The first matching route wins: a token endpoint under /v2/ goes before the /v2/* route.
-    if (scheme === "bearer" && tokenPath.startsWith("/v2/")) this.#addToken(hostPattern, tokenPath);
+    if (scheme === "bearer" && tokenPath.startsWith("/v2/"))
+      this.#addToken(hostPattern, tokenPath, aliases.token);
     this.#router.add(
-      { id: "registry.v2", host: hostPattern, method: ["GET", "HEAD"], path: "/v2/*" },
+      { id: "registry.v2", alias: aliases.v2, host: hostPattern, method: ["GET", "HEAD"], path: "/v2/*" },
       (req) => this.#v2(req, scheme, tokenPath),
     );
-    if (scheme === "bearer" && !tokenPath.startsWith("/v2/")) this.#addToken(hostPattern, tokenPath);
+    if (scheme === "bearer" && !tokenPath.startsWith("/v2/"))
+      this.#addToken(hostPattern, tokenPath, aliases.token);
   }
 
-  #addToken(hostPattern: string | RegExp, tokenPath: string): void {
+  #addToken(hostPattern: string | RegExp, tokenPath: string, alias: string | undefined): void {
     this.#router.add(
-      { id: "registry.token", host: hostPattern, method: "GET", path: tokenPath },
+      { id: "registry.token", alias, host: hostPattern, method: "GET", path: tokenPath },
       (req, ctx) => this.#token(req, ctx),
     );
   }

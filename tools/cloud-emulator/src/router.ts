@@ -9,6 +9,12 @@ export interface RouteSpec {
   /** Names the endpoint for call counts and faults; several routes may share one id. */
   id: string;
   /**
+   * A narrower id for this route among those sharing `id` (`acr.challenge` for ACR's
+   * `registry.v2`): `calls()`, `requests()`, `fault()`, `rateLimit()` and `flaky()` take it too,
+   * and what is set for the alias goes before what is set for the id.
+   */
+  alias?: string;
+  /**
    * `auth.registry.example.com`, `*.azurecr.io` for any name below azurecr.io (not itself), or a
    * RegExp tested on the lower-case name without port, for names with a variable label in the
    * middle (`api.ecr.<region>.amazonaws.com`).
@@ -48,6 +54,7 @@ export interface RouteHandle {
 
 export interface RouteInfo {
   id: string;
+  alias?: string;
   scheme: Scheme;
   methods: string[];
   hosts: string[];
@@ -55,11 +62,18 @@ export interface RouteInfo {
 }
 
 export type RouteMatch =
-  | { found: true; id: string; handler: RouteHandler; params: Record<string, string> }
+  | {
+      found: true;
+      id: string;
+      alias: string | undefined;
+      handler: RouteHandler;
+      params: Record<string, string>;
+    }
   | { found: false; status: 404 | 405; message: string; allow?: string[] };
 
 interface _Route {
   id: string;
+  alias: string | undefined;
   scheme: Scheme;
   hosts: (string | RegExp)[];
   methods: string[];
@@ -81,6 +95,8 @@ export class Router {
       m.toUpperCase(),
     );
     if (!spec.id) throw new Error("a route needs an id");
+    if (spec.alias !== undefined && (spec.alias === "" || spec.alias === spec.id))
+      throw new Error(`route ${spec.id}: an alias must be a non-empty id of its own`);
     if (hosts.length === 0 || methods.length === 0) throw new Error(`route ${spec.id}: no host or method`);
     for (const host of hosts) {
       if (typeof host === "string" && !_hostPattern.test(host))
@@ -91,6 +107,7 @@ export class Router {
     }
     const route: _Route = {
       id: spec.id,
+      alias: spec.alias,
       scheme: spec.scheme ?? "https",
       hosts,
       methods,
@@ -110,6 +127,7 @@ export class Router {
   list(): RouteInfo[] {
     return this.#routes.map((r) => ({
       id: r.id,
+      ...(r.alias === undefined ? {} : { alias: r.alias }),
       scheme: r.scheme,
       methods: [...r.methods],
       hosts: r.hosts.map(String),
@@ -130,7 +148,7 @@ export class Router {
       const params = _pathMatches(route.path, path);
       if (!params) continue;
       if (route.methods.includes("*") || route.methods.includes(method)) {
-        return { found: true, id: route.id, handler: route.handler, params };
+        return { found: true, id: route.id, alias: route.alias, handler: route.handler, params };
       }
       for (const m of route.methods) allow.add(m);
     }

@@ -58,7 +58,13 @@ class _AcrError extends Error {
 }
 
 export function installAcr(deps: _Deps): void {
-  for (const pattern of acrLoginServerPatterns) deps.emulator.registry.serve(pattern, { scheme: "bearer" });
+  // Under ids of their own too, so a test can fault ACR's challenge and not every registry's.
+  for (const pattern of acrLoginServerPatterns) {
+    deps.emulator.registry.serve(pattern, {
+      scheme: "bearer",
+      aliases: { v2: "acr.challenge", token: "acr.token" },
+    });
+  }
   deps.emulator.route(
     { id: "acr.exchange", host: acrLoginServerPatterns, method: "POST", path: "/oauth2/exchange" },
     (req, ctx) => _exchange(deps, req, ctx),

@@ -14,7 +14,7 @@ const [url, method = "GET", body, authorization] = process.argv.slice(2) as [
 try {
   const response = await createHttpClient({ userAgent: "cloud-emulator-test/1.0" }).request(url, {
     method,
-    retries: 0,
+    maxAttempts: 1,
     headers: {
       ...(body === undefined ? {} : { "content-type": "application/json" }),
       ...(authorization === undefined ? {} : { authorization }),
