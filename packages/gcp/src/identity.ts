@@ -1,7 +1,7 @@
 /**
  * Which Google identity the gcr flow answers with, as data: the provider picks an
  * {@link IdentitySpec} from the request and the flags, and a {@link TokenSourceFactory} turns it
- * into a token source (`google.ts` with google-auth-library by default; fakes in tests).
+ * into a token source (`token-sources.ts`, on core's HTTP client, by default; fakes in tests).
  *
  * - GKE workload identity (`--identity-provider`, service account annotated
  *   `iam.gke.io/enable-wi-image-pull: "true"`): the pod's token at Google STS (`sts.ts`, no
@@ -54,10 +54,13 @@ export type IdentitySpec =
   | TokenSourceSpec
   | { kind: "gkeWorkloadIdentity"; audience: string; subjectToken: string };
 
-/** A Google OAuth access token. */
+/**
+ * A Google OAuth access token. Its expiry is required: a token whose lifetime is unknown cannot be
+ * cached safely, and one that has expired must be refused rather than answered.
+ */
 export interface GoogleAccessToken {
   token: string;
-  expiresAt?: Date;
+  expiresAt: Date;
 }
 
 /** Anything that issues Google access tokens. */
@@ -75,8 +78,10 @@ export interface TokenSourceContext {
   log: Logger;
   /** Register every secret learned along the way. */
   secrets: SecretRegistry;
-  /** Core's HTTP client: the default factory sends every request of google-auth-library through it. */
+  /** Core's HTTP client: the default factory sends every request through it. */
   http: HttpClient;
+  /** The clock, in ms since the epoch; default `Date.now`. */
+  now?: () => number;
 }
 
 /** Builds the token source for an identity. */

@@ -8,9 +8,9 @@
  * parseGoogleRegistry("us-docker.pkg.dev")?.kind; // "Artifact Registry"
  * ```
  *
- * Everything exported here is public API, listed by name (see index.test.ts). Importing it loads
- * nothing from google-auth-library (nor gaxios, gcp-metadata): the library is imported on the first
- * request that needs a token from it.
+ * Everything exported here is public API, listed by name (see index.test.ts). No Google client
+ * library is used: the metadata server, OAuth2, STS and IAM credentials calls are this package's
+ * own, on core's HTTP client, and are imported on the first request that needs a token.
  */
 
 export type { CacheOverrides } from "./cache.ts";

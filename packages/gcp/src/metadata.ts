@@ -1,14 +1,19 @@
 /**
- * The GCE metadata server, for the `dockercfg` and `dockercfg-url` flows, through core's HTTP
- * client (timeouts, retries, the run's deadline, proxy rules, no redirects): every request sends
- * `Metadata-Flavor: Google` and every answer must carry it back (a captive portal or proxy that
- * answers instead of the metadata server is refused). The base is
+ * The GCE metadata server: the default service account's token (the gcr flow's node identity) and
+ * the instance attributes of the `dockercfg` and `dockercfg-url` flows, through core's HTTP client
+ * (timeouts, retries of 429/5xx/resets/truncations within the run's deadline, no proxy for
+ * loopback and link-local, no redirects). Every request sends `Metadata-Flavor: Google` and every
+ * answer must carry it back (a captive portal or proxy that answers instead of the metadata server
+ * is refused before its body is read). The base is
  * `http://metadata.google.internal/computeMetadata/v1/`, or the `host[:port]` in
- * `GCE_METADATA_IP` / `GCE_METADATA_HOST` (the same variables, in the same order, as
- * google-auth-library's gcp-metadata reads for the gcr flow).
+ * `GCE_METADATA_IP` / `GCE_METADATA_HOST` (the variables, in the order, that Google's client
+ * libraries read).
  */
 import type { HttpClient, HttpResponse, Logger, SecretRegistry } from "@kubelet-credential-provider/core";
-import { CredentialProviderError } from "@kubelet-credential-provider/core";
+import { CloudCallError, CredentialProviderError } from "@kubelet-credential-provider/core";
+import type { CallContext } from "./answers.ts";
+import { readTokenAnswer, refusal } from "./answers.ts";
+import type { GoogleAccessToken } from "./identity.ts";
 
 export const METADATA_HOST = "metadata.google.internal";
 export const METADATA_FLAVOR_HEADER = "Metadata-Flavor";
@@ -55,32 +60,71 @@ export function metadataBaseUrl(env: Readonly<Record<string, string | undefined>
   return new URL("/computeMetadata/v1/", url.origin);
 }
 
+/** The endpoint in words of the default service account's token. */
+export const METADATA_TOKEN_ENDPOINT = "GCE metadata token";
+export const METADATA_TOKEN_PATH = "instance/service-accounts/default/token";
+
 /**
- * GETs a metadata path (relative to the base, e.g. `instance/attributes/google-dockercfg`).
+ * GETs a metadata path (relative to the base, e.g. `instance/attributes/google-dockercfg`) and
+ * checks that the metadata server answered.
  *
- * @returns the body, or undefined when the server answers 404 (the key is not set).
- * @throws CredentialProviderError `INVALID_RESPONSE` for an answer without `Metadata-Flavor: Google`
- *   or a status other than 200/404; `CLOUD_UNAVAILABLE`/`CLOUD_THROTTLED` from the HTTP client.
+ * @throws CloudCallError `malformed` for an answer without `Metadata-Flavor: Google`; what core's
+ *   client throws (throttled, unreachable, ...) after its retries.
  */
-export async function readMetadata(path: string, context: MetadataContext): Promise<string | undefined> {
+export async function getMetadata(
+  path: string,
+  endpoint: string,
+  context: Pick<MetadataContext, "http" | "env" | "log">,
+): Promise<HttpResponse> {
   const url = new URL(path, metadataBaseUrl(context.env));
-  context.log.v(4, `GET ${url.href} (metadata server)`);
+  context.log.v(4, `${endpoint}: GET ${url.href}`);
   const response = await context.http.request(url, {
     method: "GET",
     headers: { [METADATA_FLAVOR_HEADER]: METADATA_FLAVOR },
+    endpoint,
   });
   const flavor = _header(response, METADATA_FLAVOR_HEADER);
   if (flavor !== METADATA_FLAVOR) {
-    throw new CredentialProviderError(
-      "INVALID_RESPONSE",
-      `GET ${url.href} answered ${response.status} without the header ${METADATA_FLAVOR_HEADER}: ${METADATA_FLAVOR}${flavor === undefined ? "" : ` (got ${JSON.stringify(flavor.slice(0, 50))})`}: not the metadata server`,
-    );
+    // The header's value is not quoted: whatever answered is not Google's, and neither is its text.
+    throw new CloudCallError({
+      endpoint,
+      fault: "malformed",
+      status: response.status,
+      detail: `answered HTTP ${response.status} ${flavor === undefined ? "without the header" : "with another value of"} ${METADATA_FLAVOR_HEADER}: ${METADATA_FLAVOR}: not the metadata server (a proxy or captive portal answered ${url.host})`,
+    });
   }
+  return response;
+}
+
+/**
+ * A metadata value (an instance attribute).
+ *
+ * @returns the body, or undefined when the server answers 404 (the key is not set).
+ * @throws CloudCallError as {@link getMetadata}; `rejected`/`malformed` for a status other than
+ *   200/404.
+ */
+export async function readMetadata(path: string, context: MetadataContext): Promise<string | undefined> {
+  const endpoint = `GCE metadata ${path}`;
+  const response = await getMetadata(path, endpoint, context);
   if (response.status === 404) return undefined;
-  if (response.status !== 200) {
-    throw new CredentialProviderError("INVALID_RESPONSE", `GET ${url.href} answered ${response.status}`);
-  }
+  if (response.status !== 200) throw refusal(response, endpoint);
   return response.text();
+}
+
+/**
+ * The access token of the instance's default service account, with the instance's scopes.
+ *
+ * @throws CloudCallError `rejected` naming the cause for 404 (no service account on the instance);
+ *   `malformed` for an answer that is not a token with a lifetime; `expired`; what core throws.
+ */
+export async function fetchMetadataToken(context: MetadataContext & CallContext): Promise<GoogleAccessToken> {
+  const endpoint = METADATA_TOKEN_ENDPOINT;
+  const response = await getMetadata(METADATA_TOKEN_PATH, endpoint, context);
+  const hint =
+    response.status === 404
+      ? "this instance has no service account (or GCE_METADATA_HOST is not a metadata server)"
+      : undefined;
+  return readTokenAnswer(response, endpoint, context, hint);
 }
 
 /**
@@ -107,7 +151,8 @@ export async function readDockerConfigAttribute(
  * google-dockercfg-url, fetched without the metadata header.
  *
  * @throws CredentialProviderError `CONFIG_INVALID` when the attribute is not set or not an http(s)
- *   URL, or the URL answers 404; `CLOUD_AUTH_FAILED` for 401/403; `INVALID_RESPONSE` otherwise.
+ *   URL; CloudCallError naming the URL without its query (a signed URL's query is a credential):
+ *   `CONFIG_INVALID` for 404, `rejected` for another 4xx, `malformed` for a redirect (not followed).
  */
 export async function readDockerConfigUrl(
   context: MetadataContext,
@@ -137,19 +182,20 @@ export async function readDockerConfigUrl(
       `the ${attribute} names ${url.protocol.slice(0, -1)} URL ${JSON.stringify(where.slice(0, 200))}: only http and https URLs are supported`,
     );
   }
-  context.log.v(4, `GET ${where} (from the ${attribute})`);
-  const response = await context.http.request(url, { method: "GET" });
-  const source = `${where} (from the ${attribute})`;
-  if (response.status === 200) return { text: response.text(), source };
-  const what = `GET ${where} (from the ${attribute}) answered ${response.status}`;
-  if (response.status === 401 || response.status === 403)
-    throw new CredentialProviderError("CLOUD_AUTH_FAILED", what);
-  if (response.status === 404)
-    throw new CredentialProviderError("CONFIG_INVALID", `${what}: no dockercfg there`);
-  if (response.status >= 300 && response.status < 400) {
-    throw new CredentialProviderError("INVALID_RESPONSE", `${what} (redirects are not followed)`);
+  const endpoint = `dockercfg URL ${where} (from the ${attribute})`;
+  context.log.v(4, `${endpoint}: GET`);
+  const response = await context.http.request(url, { method: "GET", endpoint });
+  if (response.status === 200) return { text: response.text(), source: `${where} (from the ${attribute})` };
+  if (response.status === 404) {
+    throw new CloudCallError({
+      endpoint,
+      fault: "rejected",
+      status: 404,
+      code: "CONFIG_INVALID",
+      detail: "answered HTTP 404: no dockercfg there",
+    });
   }
-  throw new CredentialProviderError("INVALID_RESPONSE", what);
+  throw refusal(response, endpoint);
 }
 
 function _header(response: HttpResponse, name: string): string | undefined {

@@ -4,9 +4,17 @@ import type {
   HttpResponse,
   ProviderContext,
 } from "@kubelet-credential-provider/core";
-import { API_VERSION_V1, apiVersions, createLogger, SecretRegistry } from "@kubelet-credential-provider/core";
-import { describe, expect, it } from "vitest";
+import {
+  API_VERSION_V1,
+  apiVersions,
+  CloudCallError,
+  createLogger,
+  SecretRegistry,
+} from "@kubelet-credential-provider/core";
+import { afterEach, describe, expect, it } from "vitest";
 import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
+import type { ScriptedServer } from "../testdata/scripted-server.ts";
+import { reply, startScriptedServer } from "../testdata/scripted-server.ts";
 import type { GcpFlags } from "./flags.ts";
 import type {
   GoogleAccessToken,
@@ -38,6 +46,7 @@ function response(status: number, body: string, headers: Record<string, string> 
     status,
     headers,
     body: new TextEncoder().encode(body),
+    endpoint: "",
     text: () => body,
     json: () => JSON.parse(body),
   };
@@ -47,7 +56,7 @@ interface SetupOptions {
   flags?: Partial<ProviderContext<GcpFlags>["flags"]>;
   positionals?: string[];
   env?: Record<string, string>;
-  token?: GoogleAccessToken | Error;
+  token?: GoogleAccessToken | Error | { token: string; expiresAt?: unknown };
   http?: Record<string, HttpResponse | Error>;
 }
 
@@ -71,7 +80,7 @@ function setup(options: SetupOptions = {}) {
         tokenCalls++;
         const token = options.token ?? { token: NODE_TOKEN, expiresAt: new Date(NOW + 3600_000) };
         if (token instanceof Error) throw token;
-        return token;
+        return token as GoogleAccessToken;
       },
     };
   };
@@ -118,6 +127,7 @@ describe("gcr flow: the node's credentials", () => {
     expect(built).toHaveLength(1);
     expect(built[0]?.spec).toEqual({ kind: "metadata" });
     expect(built[0]?.context).toMatchObject({ deadline: NOW + 50_000 });
+    expect(built[0]?.context.now?.()).toBe(NOW);
     expect(built[0]?.context.signal).toBe(context.signal);
     expect(built[0]?.context.http).toBe(context.http);
     expect(built[0]?.context.env).toBe(context.env);
@@ -162,12 +172,44 @@ describe("gcr flow: the node's credentials", () => {
     });
   });
 
-  it("a token without expiry is answered with cacheDuration 0s; an expired one too", async () => {
-    expect((await setup({ token: { token: NODE_TOKEN } }).run("gcr.io/p/a")).cacheDuration).toBe("0s");
-    expect(
-      (await setup({ token: { token: NODE_TOKEN, expiresAt: new Date(NOW - 1) } }).run("gcr.io/p/a"))
-        .cacheDuration,
-    ).toBe("0s");
+  it.each([
+    ["without an expiry", { token: NODE_TOKEN }, "INVALID_RESPONSE", /the token source gave no expiry/],
+    [
+      "with an expiry that is not a date",
+      { token: NODE_TOKEN, expiresAt: "soon" },
+      "INVALID_RESPONSE",
+      /gave no expiry/,
+    ],
+    [
+      "expired",
+      { token: NODE_TOKEN, expiresAt: new Date(NOW - 1) },
+      "INVALID_RESPONSE",
+      /had already expired/,
+    ],
+    [
+      "expiring now",
+      { token: NODE_TOKEN, expiresAt: new Date(NOW) },
+      "INVALID_RESPONSE",
+      /had already expired/,
+    ],
+    [
+      "expiring within a minute",
+      { token: NODE_TOKEN, expiresAt: new Date(NOW + 59_000) },
+      "INVALID_RESPONSE",
+      /expires within a minute/,
+    ],
+  ])("a custom source's token %s: an error, never cacheDuration 0s", async (_, token, code, message) => {
+    const failure = await setup({ token }).fail("gcr.io/p/a");
+    expect(failure.code).toBe(code);
+    expect(failure.message).toMatch(message);
+    expect(failure.message).not.toContain(NODE_TOKEN);
+  });
+
+  it("a token good for two minutes: answered, cached for one", async () => {
+    const result = await setup({ token: { token: NODE_TOKEN, expiresAt: new Date(NOW + 120_000) } }).run(
+      "gcr.io/p/a",
+    );
+    expect(result.cacheDuration).toBe("1m0s");
   });
 
   it("an unannotated service account in the request: still the node's credentials (as upstream)", async () => {
@@ -176,14 +218,28 @@ describe("gcr flow: the node's credentials", () => {
     expect(built[0]?.spec).toEqual({ kind: "metadata" });
   });
 
-  it("library failures are typed errors naming the identity", async () => {
-    const error = Object.assign(new Error("Request failed with status code 403"), {
-      response: { status: 403, data: { error: "access_denied", error_description: "no storage scope" } },
+  it("a cloud call's error passes through, naming the endpoint and the fault", async () => {
+    const throttled = new CloudCallError({
+      endpoint: "GCE metadata token",
+      fault: "throttled",
+      status: 429,
+      detail: "throttled (HTTP 429)",
+      attempts: 10,
+      elapsedMs: 40_000,
     });
+    const failure = await setup({ token: throttled }).fail("gcr.io/p/app");
+    expect(failure).toBe(throttled);
+    expect(failure.message).toBe("GCE metadata token throttled (HTTP 429) for 40 s (10 attempts)");
+  });
+
+  it("a custom source's foreign error: INTERNAL naming the identity, its message (which may quote an answer) left out", async () => {
+    const error = new TypeError(
+      `Cannot create property 'refresh_token' on string '{"access_token":"${NODE_TOKEN}"'`,
+    );
     const failure = await setup({ token: error }).fail("gcr.io/p/app");
-    expect(failure.code).toBe("CLOUD_AUTH_FAILED");
+    expect(failure.code).toBe("INTERNAL");
     expect(failure.message).toBe(
-      "access token for the node's default service account (metadata server): access_denied: no storage scope (HTTP 403)",
+      "access token for the node's default service account (metadata server): the token source failed (TypeError)",
     );
   });
 
@@ -281,9 +337,28 @@ describe("GKE workload identity", () => {
     const { fail, built } = setup({ flags, http: sts(refused) });
     expect(await fail("gcr.io/p/a", annotated)).toMatchObject({ code: "CLOUD_AUTH_FAILED" });
     expect(built).toEqual([]);
-    const down = setup({ flags, http: sts(new Error("socket hang up")) });
-    await expect(down.run("gcr.io/p/a", annotated)).rejects.toThrow(/socket hang up/);
+    const reset = new CloudCallError({
+      endpoint: "Google STS token exchange",
+      fault: "connection",
+      detail: "dropped the connection (ECONNRESET)",
+      attempts: 12,
+      elapsedMs: 48_000,
+    });
+    const down = setup({ flags, http: sts(reset) });
+    expect(await down.fail("gcr.io/p/a", annotated)).toBe(reset);
     expect(down.built).toEqual([]);
+  });
+
+  it.each([
+    [{ access_token: FEDERATED, expires_in: 0 }, "expired", /issued a credential that had already expired/],
+    [{ access_token: FEDERATED }, "malformed", /without expires_in/],
+    [`{"access_token":"${FEDERATED}"`, "malformed", /with a body that is not JSON/],
+  ])("STS answering %j: %s, never an answer", async (body, fault, message) => {
+    const answer = response(200, typeof body === "string" ? body : JSON.stringify(body));
+    const failure = await setup({ flags, http: sts(answer) }).fail("gcr.io/p/a", annotated);
+    expect(failure).toMatchObject({ fault, endpoint: "Google STS token exchange" });
+    expect(failure.message).toMatch(message);
+    expect(failure.message).not.toContain(FEDERATED);
   });
 
   it("annotated but no token: an error", async () => {
@@ -578,5 +653,66 @@ describe("through the harness", () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/--identity-provider is not set/);
     expect(stderr).not.toContain(SA_TOKEN);
+  });
+});
+
+describe("the executable's provider, through the harness, against a metadata server on loopback", () => {
+  let server: ScriptedServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  const request = { kind: "CredentialProviderRequest", apiVersion: API_VERSION_V1, image: "gcr.io/p/app" };
+  const whole = { access_token: NODE_TOKEN, expires_in: 3599, token_type: "Bearer" };
+
+  async function exec(body: unknown, verbosity: string) {
+    server = await startScriptedServer([reply(200, body)]);
+    const run = await execProvider(createGcpProvider(), ["get-credentials", "-v", verbosity], request, {
+      GCE_METADATA_HOST: server.host,
+    });
+    return { ...run, calls: server.calls };
+  }
+
+  it("answers the node's token from the metadata server, cached for half its validity", async () => {
+    const { code, stdout, stderr, calls } = await exec(whole, "10");
+    expect(code).toBe(0);
+    const answer = JSON.parse(stdout);
+    expect(answer.auth).toEqual({ "gcr.io": { username: "oauth2accesstoken", password: NODE_TOKEN } });
+    expect(answer.cacheDuration).toMatch(/^(29m5\d|30m0)s$/);
+    expect(calls.map((c) => c.path)).toEqual(["/computeMetadata/v1/instance/service-accounts/default/token"]);
+    expect(stderr).not.toContain(NODE_TOKEN);
+  });
+
+  it.each([
+    ["the closing brace missing", `{"access_token":"${NODE_TOKEN}","expires_in":3599,"token_type":"Bearer"`],
+    ["a trailing byte", `${JSON.stringify(whole)}x`],
+    ["a bare JSON string", JSON.stringify(JSON.stringify(whole))],
+  ])(
+    "a token answer with %s: one line naming the endpoint, no token on stderr at -v 0 or -v 10",
+    async (_, body) => {
+      for (const verbosity of ["0", "10"]) {
+        const { code, stdout, stderr } = await exec(body, verbosity);
+        expect(code).toBe(1);
+        expect(stdout).toBe("");
+        expect(stderr).not.toContain(NODE_TOKEN);
+        expect(stderr).not.toContain("refresh_token");
+        const last = stderr.trimEnd().split("\n").at(-1);
+        expect(last).toMatch(
+          /^auth-provider-gcp: invalid response: GCE metadata token answered HTTP 200 with (a body that is not JSON|JSON that is not an object \(a string\))$/,
+        );
+        if (verbosity === "0") expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+        await server?.close();
+        server = undefined;
+      }
+    },
+  );
+
+  it("expires_in 0: an error, not an answer with cacheDuration 0s", async () => {
+    const { code, stdout, stderr } = await exec({ ...whole, expires_in: 0 }, "0");
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(
+      /^auth-provider-gcp: invalid response: GCE metadata token issued a credential that had already expired \(at .+\); check the node's clock\n$/,
+    );
   });
 });

@@ -24,6 +24,7 @@ import type {
   ProviderContext,
 } from "@kubelet-credential-provider/core";
 import {
+  assertCredentialFresh,
   CredentialProviderError,
   cacheDurationUntil,
   defineProvider,
@@ -31,7 +32,7 @@ import {
 } from "@kubelet-credential-provider/core";
 import { applyCacheOverrides, cacheOverrides } from "./cache.ts";
 import { parseDockerConfig, selectCredentials } from "./dockercfg.ts";
-import { toGoogleError } from "./errors.ts";
+import { toTokenSourceError } from "./errors.ts";
 import type { GcpFlags, GcpOptions } from "./flags.ts";
 import { DOCKERCFG_AUTH_FLOW, flags, GCR_AUTH_FLOW, validateOptions } from "./flags.ts";
 import type { GoogleRegistry } from "./hosts.ts";
@@ -50,21 +51,25 @@ export const ACCESS_TOKEN_USERNAME = "oauth2accesstoken";
 export type GcpProvider = Provider<GcpFlags>;
 
 export interface GcpProviderOptions {
-  /** Builds the token source for an identity; google-auth-library (loaded on first use) by default. */
+  /**
+   * Builds the token source for an identity; by default this package's own (token-sources.ts),
+   * on core's HTTP client, loaded on first use.
+   */
   tokenSourceFactory?: TokenSourceFactory;
   /** The clock for cacheDuration, in ms since the epoch. */
   now?: () => number;
 }
 
 /**
- * Builds the provider. Pass `tokenSourceFactory` to get Google tokens from something other than
- * google-auth-library (tests, another library).
+ * Builds the provider. Pass `tokenSourceFactory` to get Google tokens from elsewhere (tests,
+ * another library): every token it gives must carry its expiry, which is checked as the default
+ * sources' are.
  */
 export function createGcpProvider(options: GcpProviderOptions = {}): GcpProvider {
   const now = options.now ?? Date.now;
   const factory: TokenSourceFactory =
     options.tokenSourceFactory ??
-    (async (spec, context) => (await import("./google.ts")).createGoogleTokenSource(spec, context));
+    (async (spec, context) => (await import("./token-sources.ts")).createTokenSource(spec, context));
 
   return defineProvider({
     name: "auth-provider-gcp",
@@ -72,7 +77,9 @@ export function createGcpProvider(options: GcpProviderOptions = {}): GcpProvider
     description:
       "Google Artifact Registry and Container Registry credentials for the kubelet: the node's, a service account's or a workload identity's access token, or the instance's dockercfg.",
     flags,
-    preload: async () => (await import("./google.ts")).loadGoogleAuth(),
+    // The token sources are imported on the first gcr request (the dockercfg flows need none of
+    // them); a standalone executable evaluates them at build time instead.
+    preload: () => import("./token-sources.ts"),
     positionals: [
       {
         name: "get-credentials",
@@ -107,7 +114,7 @@ export function createGcpProvider(options: GcpProviderOptions = {}): GcpProvider
   });
 }
 
-/** The provider with google-auth-library: what the executable runs. */
+/** The provider with the default token sources: what the executable runs. */
 export const provider: GcpProvider = createGcpProvider();
 
 async function _gcrFlow(
@@ -126,8 +133,13 @@ async function _gcrFlow(
   let token: GoogleAccessToken;
   if (identity.kind === "gkeWorkloadIdentity") {
     token = await exchangeAtSts(
-      { audience: identity.audience, subjectToken: identity.subjectToken, now: now() },
-      { http: context.http, log, secrets },
+      {
+        audience: identity.audience,
+        subjectToken: identity.subjectToken,
+        encoding: "json",
+        hint: "the workload identity pool must trust the cluster's identity provider, and the token's audience must be the pool",
+      },
+      { http: context.http, log, secrets, now },
     );
   } else {
     token = await _guard(what, signal, async () => {
@@ -138,22 +150,25 @@ async function _gcrFlow(
         log,
         secrets,
         http: context.http,
+        now,
       });
       return source.getAccessToken();
     });
+    if (typeof token?.token === "string") secrets.add(token.token);
     if (typeof token?.token !== "string" || token.token === "") {
       throw new CredentialProviderError("CLOUD_AUTH_FAILED", `${what}: no token was returned`);
     }
+    if (!(token.expiresAt instanceof Date) || Number.isNaN(token.expiresAt.getTime())) {
+      throw new CredentialProviderError(
+        "INVALID_RESPONSE",
+        `${what}: the token source gave no expiry (a token of unknown lifetime is not answered)`,
+      );
+    }
   }
-  secrets.add(token.token);
-
-  let cacheDuration = "0s";
-  if (token.expiresAt) {
-    cacheDuration = cacheDurationUntil(token.expiresAt, { now: now() });
-    log.v(3, `${what}: expires ${token.expiresAt.toISOString()}, cacheDuration ${cacheDuration}`);
-  } else {
-    log.v(2, `warning: ${what} has no expiry: cacheDuration 0s (the kubelet will not cache it)`);
-  }
+  // The default sources check this too, naming the endpoint; a custom source's token is checked here.
+  assertCredentialFresh(token.expiresAt, describeIdentity(identity), now());
+  const cacheDuration = cacheDurationUntil(token.expiresAt, { now: now() });
+  log.v(3, `${what}: expires ${token.expiresAt.toISOString()}, cacheDuration ${cacheDuration}`);
   return {
     cacheKeyType: "Registry",
     cacheDuration,
@@ -200,7 +215,7 @@ async function _guard<T>(what: string, signal: AbortSignal, run: () => Promise<T
   try {
     return await run();
   } catch (error) {
-    throw toGoogleError(error, what, signal);
+    throw toTokenSourceError(error, what, signal);
   }
 }
 

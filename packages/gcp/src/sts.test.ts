@@ -3,9 +3,9 @@
  * exchange through a fake core HTTP client.
  */
 import { readFileSync } from "node:fs";
-import type { HttpClient, HttpRequestOptions, HttpResponse } from "@kubelet-credential-provider/core";
-import { createLogger, SecretRegistry } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
+import { answer, quietLog, recordingHttp } from "../testdata/fake-http.ts";
+import type { StsExchange } from "./sts.ts";
 import { exchangeAtSts, gkeWorkloadIdentityAudience, STS_TOKEN_URL, stsRequestFields } from "./sts.ts";
 
 interface WorkloadIdentityVectors {
@@ -20,27 +20,13 @@ const NOW = Date.parse("2025-06-01T00:00:00Z");
 const SA_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VydmljZS1hY2NvdW50.c2lnbmF0dXJl";
 const FEDERATED = "ya29.federated-token-xyz-0123456789";
 
-function response(status: number, body: string): HttpResponse {
-  return {
-    status,
-    headers: {},
-    body: new TextEncoder().encode(body),
-    text: () => body,
-    json: () => JSON.parse(body),
-  };
-}
-
-function setup(answer: HttpResponse) {
-  const calls: Array<{ url: string; options: HttpRequestOptions }> = [];
-  const http: HttpClient = {
-    async request(url, options = {}) {
-      calls.push({ url: String(url), options });
-      return answer;
-    },
-  };
-  const secrets = new SecretRegistry();
-  const log = createLogger({ name: "t", verbosity: 10, secrets, sink: { write() {} } });
-  return { calls, context: { http, log, secrets }, secrets };
+function setup(status: number, body: unknown) {
+  const { http, calls } = recordingHttp({
+    [STS_TOKEN_URL]: answer(status, body),
+    "https://sts.example": answer(status, body),
+  });
+  const { log, secrets } = quietLog();
+  return { calls, context: { http, log, secrets, now: () => NOW }, secrets };
 }
 
 describe("gcp.json workloadIdentity", () => {
@@ -60,50 +46,103 @@ describe("gcp.json workloadIdentity", () => {
 
 describe("exchangeAtSts", () => {
   const audience = vectors.workloadIdentity.example.audience;
+  const gke: StsExchange = { audience, subjectToken: SA_TOKEN, encoding: "json" };
+  const ok = { access_token: FEDERATED, expires_in: 3600, token_type: "Bearer" };
 
-  it("POSTs the fields and the subject token as JSON and reads the federated token", async () => {
-    const { calls, context, secrets } = setup(
-      response(200, JSON.stringify({ access_token: FEDERATED, expires_in: 3600, token_type: "Bearer" })),
-    );
-    const token = await exchangeAtSts({ audience, subjectToken: SA_TOKEN, now: NOW }, context);
-    expect(token).toEqual({ token: FEDERATED, expiresAt: new Date(NOW + 3600_000) });
+  it("json: POSTs the fields and the subject token as the Go plugin does, endpoint Google STS token exchange", async () => {
+    const { calls, context, secrets } = setup(200, ok);
+    expect(await exchangeAtSts(gke, context)).toEqual({
+      token: FEDERATED,
+      expiresAt: new Date(NOW + 3600_000),
+    });
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.url).toBe(STS_TOKEN_URL);
-    expect(calls[0]?.options.method).toBe("POST");
-    expect(calls[0]?.options.headers?.["content-type"]).toBe("application/json");
-    expect(JSON.parse(String(calls[0]?.options.body))).toEqual({
+    expect(calls[0]).toMatchObject({
+      url: STS_TOKEN_URL,
+      method: "POST",
+      endpoint: "Google STS token exchange",
+    });
+    expect(calls[0]?.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(String(calls[0]?.body))).toEqual({
       ...vectors.workloadIdentity.stsRequest,
       audience,
       subject_token: SA_TOKEN,
     });
     expect(secrets.reveals(FEDERATED)).toBe(true);
+    expect(secrets.reveals(SA_TOKEN)).toBe(true);
   });
 
-  it("without expires_in: no expiry", async () => {
-    const { context } = setup(response(200, JSON.stringify({ access_token: FEDERATED })));
-    expect(await exchangeAtSts({ audience, subjectToken: SA_TOKEN, now: NOW }, context)).toEqual({
-      token: FEDERATED,
+  it("form, with an external account's token URL, client and options", async () => {
+    const { calls, context, secrets } = setup(200, ok);
+    await exchangeAtSts(
+      {
+        audience: "//iam.googleapis.com/locations/global/workforcePools/p/providers/r",
+        subjectToken: SA_TOKEN,
+        subjectTokenType: "urn:ietf:params:oauth:token-type:id_token",
+        encoding: "form",
+        tokenUrl: "https://sts.example/v1/token",
+        client: { id: "client-id", secret: "client-secret-0123456789" },
+        options: { userProject: "billing-project" },
+      },
+      context,
+    );
+    expect(calls[0]?.url).toBe("https://sts.example/v1/token");
+    expect(calls[0]?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    const form = new URLSearchParams(calls[0]?.body);
+    expect(Object.fromEntries(form)).toEqual({
+      audience: "//iam.googleapis.com/locations/global/workforcePools/p/providers/r",
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      scope: "https://www.googleapis.com/auth/cloud-platform",
+      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+      subject_token: SA_TOKEN,
+      options: '{"userProject":"billing-project"}',
     });
+    const basic = Buffer.from("client-id:client-secret-0123456789").toString("base64");
+    expect(calls[0]?.headers.authorization).toBe(`Basic ${basic}`);
+    expect(secrets.reveals(basic)).toBe(true);
+  });
+
+  it.each([
+    [{ access_token: FEDERATED }, "malformed", /without expires_in/],
+    [{ access_token: FEDERATED, expires_in: 0 }, "expired", /had already expired/],
+    [{ access_token: FEDERATED, expires_in: -3600 }, "expired", /had already expired/],
+    [`{"access_token":"${FEDERATED}","expires_in":3600`, "malformed", /not JSON/],
+  ])("200 %j: %s", async (body, fault, message) => {
+    const { context } = setup(200, body);
+    const error = await exchangeAtSts(gke, context).catch((e: unknown) => e);
+    expect(error).toMatchObject({ fault, endpoint: "Google STS token exchange" });
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain(FEDERATED);
   });
 
   it.each([
     [
       400,
-      JSON.stringify({ error: "invalid_grant", error_description: "audience mismatch" }),
+      { error: "invalid_grant", error_description: `audience mismatch for ${SA_TOKEN}` },
       "CLOUD_AUTH_FAILED",
-      /400: invalid_grant: audience mismatch/,
+      "Google STS token exchange refused the request (HTTP 400, invalid_grant): the hint",
     ],
-    [403, "denied", "CLOUD_AUTH_FAILED", /answered 403/],
-    [302, "", "INVALID_RESPONSE", /redirects are not followed/],
-    [200, "not json", "INVALID_RESPONSE", /not JSON/],
-    [200, JSON.stringify({ token_type: "Bearer" }), "INVALID_RESPONSE", /without an access_token/],
+    [
+      403,
+      "denied",
+      "CLOUD_AUTH_FAILED",
+      "Google STS token exchange refused the request (HTTP 403): the hint",
+    ],
+    [
+      302,
+      "",
+      "INVALID_RESPONSE",
+      "Google STS token exchange answered HTTP 302, a redirect (redirects are not followed)",
+    ],
+    [
+      200,
+      JSON.stringify({ token_type: "Bearer" }),
+      "INVALID_RESPONSE",
+      "Google STS token exchange answered HTTP 200 without an access_token",
+    ],
   ])("answer %i %j: %s", async (status, body, code, message) => {
-    const { context } = setup(response(status, body));
-    const error = await exchangeAtSts({ audience, subjectToken: SA_TOKEN, now: NOW }, context).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toMatchObject({ code });
-    expect((error as Error).message).toMatch(message);
-    expect((error as Error).message).not.toContain(SA_TOKEN);
+    const { context } = setup(status, body);
+    const error = await exchangeAtSts({ ...gke, hint: "the hint" }, context).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code, message });
   });
 });

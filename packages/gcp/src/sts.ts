@@ -1,14 +1,23 @@
 /**
- * GKE workload identity for image pulls: the pod's service account token (the kubelet's
- * service-account mode) exchanged at Google STS for a federated access token of the cluster's
- * workload identity pool, as the Go plugin does when the service account is annotated
- * `iam.gke.io/enable-wi-image-pull: "true"` and `--identity-provider` is set. The call goes
- * through core's HTTP client: a JSON body, fields exactly as Google STS documents them.
+ * Google's Security Token Service: a subject token (a Kubernetes service account token, or an
+ * external account's OIDC token) exchanged for a federated access token, through core's HTTP
+ * client (endpoint "Google STS token exchange").
+ *
+ * - GKE workload identity for image pulls: the pod's token for the cluster's identity namespace,
+ *   as the Go plugin does when the service account is annotated
+ *   `iam.gke.io/enable-wi-image-pull: "true"` and `--identity-provider` is set; a JSON body, as
+ *   the Go plugin sends it.
+ * - A workload identity pool provider (`--workload-identity-provider`, or an `external_account`
+ *   credentials file): a form body, as Google's client libraries send it, with the file's client
+ *   authentication and workforce pool options when it has them.
  */
-import type { HttpClient, Logger, SecretRegistry } from "@kubelet-credential-provider/core";
-import { CredentialProviderError } from "@kubelet-credential-provider/core";
+
+import type { CallContext } from "./answers.ts";
+import { readTokenAnswer } from "./answers.ts";
+import type { GoogleAccessToken } from "./identity.ts";
 
 export const STS_TOKEN_URL = "https://sts.googleapis.com/v1/token";
+export const STS_ENDPOINT = "Google STS token exchange";
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
@@ -20,83 +29,69 @@ export function gkeWorkloadIdentityAudience(projectId: string, identityProvider:
 }
 
 /** The body of the STS request, without the subject token. */
-export function stsRequestFields(audience: string): Record<string, string> {
+export function stsRequestFields(
+  audience: string,
+  subjectTokenType = JWT_TOKEN_TYPE,
+): Record<string, string> {
   return {
     audience,
     grant_type: TOKEN_EXCHANGE_GRANT,
     requested_token_type: ACCESS_TOKEN_TYPE,
     scope: CLOUD_PLATFORM_SCOPE,
-    subject_token_type: JWT_TOKEN_TYPE,
+    subject_token_type: subjectTokenType,
   };
 }
 
-export interface StsContext {
-  http: HttpClient;
-  log: Logger;
-  secrets: SecretRegistry;
-}
-
-export interface FederatedToken {
-  token: string;
-  /** From `expires_in`, when given. */
-  expiresAt?: Date;
+export interface StsExchange {
+  audience: string;
+  subjectToken: string;
+  /** Default the JWT type. */
+  subjectTokenType?: string;
+  /** `json` as the Go plugin sends GKE's exchange, `form` as the client libraries send theirs. */
+  encoding: "json" | "form";
+  /** Default {@link STS_TOKEN_URL}; an `external_account` file's `token_url`. */
+  tokenUrl?: string;
+  /** An `external_account` file's client, authenticated with HTTP Basic. */
+  client?: { id: string; secret?: string };
+  /** An `external_account` file's STS options (a workforce pool's `userProject`). */
+  options?: Record<string, string>;
+  /** What usually causes a refusal, for the operator. */
+  hint?: string;
 }
 
 /**
- * Exchanges the service account token at Google STS. The federated token is registered as a secret.
+ * Exchanges the subject token at Google STS. The subject and federated tokens are registered as
+ * secrets.
  *
- * @throws CredentialProviderError `CLOUD_AUTH_FAILED` when STS refuses (4xx), `INVALID_RESPONSE`
- *   for an answer without an access token, `CLOUD_UNAVAILABLE`/`CLOUD_THROTTLED` from the client.
+ * @throws CloudCallError `rejected` when STS refuses (4xx), `malformed` for an answer that is not
+ *   a token with a lifetime, `expired`, and what core's client throws after its retries.
  */
-export async function exchangeAtSts(
-  request: { audience: string; subjectToken: string; now: number },
-  { http, log, secrets }: StsContext,
-): Promise<FederatedToken> {
-  const what = `Google STS token exchange (POST ${STS_TOKEN_URL})`;
-  log.v(4, `${what}: audience ${request.audience}`);
-  const response = await http.request(STS_TOKEN_URL, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ ...stsRequestFields(request.audience), subject_token: request.subjectToken }),
-  });
-  let body: unknown;
-  try {
-    body = JSON.parse(response.text());
-  } catch {
-    body = undefined;
-  }
-  const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
-  if (typeof fields.access_token === "string") secrets.add(fields.access_token);
-  if (response.status !== 200) {
-    const detail = [fields.error, fields.error_description]
-      .filter((part): part is string => typeof part === "string" && part !== "")
-      .join(": ")
-      .slice(0, 300);
-    const text = `${what} answered ${response.status}${detail ? `: ${detail}` : ""}`;
-    if (response.status >= 300 && response.status < 400) {
-      throw new CredentialProviderError("INVALID_RESPONSE", `${text} (redirects are not followed)`);
-    }
-    throw new CredentialProviderError(
-      "CLOUD_AUTH_FAILED",
-      `${text} (the workload identity pool must trust the cluster's identity provider, and the token's audience must be the pool)`,
-    );
-  }
-  if (body === undefined) {
-    throw new CredentialProviderError(
-      "INVALID_RESPONSE",
-      `${what} answered 200 with a body that is not JSON`,
-    );
-  }
-  const token = fields.access_token;
-  if (typeof token !== "string" || token.trim() === "") {
-    throw new CredentialProviderError("INVALID_RESPONSE", `${what} answered 200 without an access_token`);
-  }
-  const expiresIn = fields.expires_in;
-  const seconds = typeof expiresIn === "string" && /^\d+$/.test(expiresIn) ? Number(expiresIn) : expiresIn;
-  return {
-    token,
-    ...(typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0
-      ? { expiresAt: new Date(request.now + seconds * 1000) }
-      : {}),
+export async function exchangeAtSts(request: StsExchange, context: CallContext): Promise<GoogleAccessToken> {
+  const { http, log, secrets } = context;
+  secrets.add(request.subjectToken);
+  const url = request.tokenUrl ?? STS_TOKEN_URL;
+  log.v(4, `${STS_ENDPOINT}: POST ${url}, audience ${request.audience}`);
+  const fields: Record<string, string> = {
+    ...stsRequestFields(request.audience, request.subjectTokenType),
+    subject_token: request.subjectToken,
+    ...(request.options && { options: JSON.stringify(request.options) }),
   };
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (request.client) {
+    const basic = Buffer.from(
+      `${encodeURIComponent(request.client.id)}:${encodeURIComponent(request.client.secret ?? "")}`,
+    ).toString("base64");
+    secrets.add(basic);
+    headers.authorization = `Basic ${basic}`;
+  }
+  let body: string;
+  if (request.encoding === "json") {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(fields);
+  } else {
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    body = new URLSearchParams(fields).toString();
+  }
+  const response = await http.request(url, { method: "POST", headers, body, endpoint: STS_ENDPOINT });
+  return readTokenAnswer(response, STS_ENDPOINT, context, request.hint);
 }
