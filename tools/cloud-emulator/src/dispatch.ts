@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CallLog, FaultSource, RecordedCall } from "./calls.ts";
-import { throttleReply } from "./endpoints.ts";
+import { endpointHeaders, throttleReply } from "./endpoints.ts";
 import { dribble, hugeHeaders, malformedReply, streamHuge } from "./fault-replies.ts";
 import type { FaultSpec, Faults } from "./faults.ts";
 import { defaultHugeBytes } from "./faults.ts";
@@ -185,6 +185,7 @@ function _inject(
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
+  const own = endpointHeaders(names);
   switch (fault.kind) {
     case "reset":
       req.socket.destroy();
@@ -194,6 +195,7 @@ function _inject(
       return;
     case "status": {
       const headers = {
+        ...own,
         ...(fault.contentType === undefined ? {} : { "content-type": fault.contentType }),
         ...fault.headers,
         ...(fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) }),
@@ -207,14 +209,14 @@ function _inject(
     case "throttle":
       _send(res, throttleReply(names, fault.retryAfter));
       return;
-    case "malformed":
-      _send(
-        res,
-        malformedReply(fault.format ?? "json", (prefix) => deps.ledger.issueSecret(prefix)),
-      );
+    case "malformed": {
+      const reply = malformedReply(fault.format ?? "json", (prefix) => deps.ledger.issueSecret(prefix));
+      _send(res, { ...reply, headers: { ...own, ...reply.headers } });
       return;
+    }
     case "truncated":
       res.writeHead(200, {
+        ...own,
         "content-type": "application/json",
         "content-length": String(Buffer.byteLength(_truncatedBody) + 64),
       });
@@ -224,7 +226,7 @@ function _inject(
       return;
     case "huge": {
       const bytes = fault.bytes ?? defaultHugeBytes;
-      res.writeHead(200, hugeHeaders(bytes));
+      res.writeHead(200, { ...own, ...hugeHeaders(bytes) });
       call.sent = 0;
       streamHuge(res, bytes, deps.signal, (sent) => {
         call.sent = sent;

@@ -74,3 +74,25 @@ describe("emulatedEndpoints", () => {
     },
   );
 });
+
+describe("faults on the metadata server still carry Metadata-Flavor", () => {
+  it.each([
+    { kind: "status", status: 503 },
+    { kind: "malformed", format: "jsonWithSecret" },
+    { kind: "huge", bytes: 1024 },
+  ] as const)("%o", async (spec) => {
+    const emulator = await startEmulator();
+    try {
+      emulator.fault("gce.token", spec);
+      const sample = emulatedEndpoints.find((e) => e.id === "gce.token")?.sample;
+      if (!sample) throw new Error("no sample for gce.token");
+      const response = await emulator.request(sample.url, {
+        method: sample.method,
+        headers: { "metadata-flavor": "Google" },
+      });
+      expect(response.headers["metadata-flavor"]).toBe("Google");
+    } finally {
+      await emulator.close();
+    }
+  });
+});

@@ -286,6 +286,15 @@ export function endpointInfo(...ids: string[]): EmulatedEndpoint | undefined {
 const _gceFlavor = { "metadata-flavor": "Google", server: "Metadata Server for VM" };
 const _message = "Rate exceeded";
 
+/**
+ * Headers every answer of the endpoint carries, injected faults included: the metadata server's
+ * `Metadata-Flavor: Google` (a client refuses an answer without it, so a fault without it would
+ * test that refusal instead of the fault).
+ */
+export function endpointHeaders(ids: readonly string[]): Record<string, string> {
+  return endpointInfo(...ids)?.protocol === "gce-metadata" ? { ..._gceFlavor } : {};
+}
+
 /** The endpoint's own throttling answer, with Retry-After when given. */
 export function throttleReply(ids: readonly string[], retryAfter?: number): Reply {
   const endpoint = endpointInfo(...ids);
