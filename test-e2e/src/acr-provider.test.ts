@@ -2,13 +2,16 @@
  * dist/bin/acr-credential-provider, run by dist/bin/kubelet-credential-sim with the AKS node
  * config, against the emulated Azure: the real @azure/identity reaches Entra ID at its real
  * names through HTTPS_PROXY, managed identity at AZURE_POD_IDENTITY_AUTHORITY_HOST, and the
- * provider's own exchange reaches the registry's /oauth2/exchange. The emulator records which
- * identity each token was issued to.
+ * provider's own exchange reaches the registry's /oauth2/exchange, all of it through core's HTTP
+ * client (its retries, its size cap, its errors). The emulator records which identity each token
+ * was issued to.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { E2E, LookupOptions, LookupRun } from "./harness.ts";
 import { binDir, startE2E } from "./harness.ts";
 
@@ -23,6 +26,7 @@ const CLIENT = {
   "sp-china": randomUUID(),
   "sp-client": randomUUID(),
   "sp-faults": randomUUID(),
+  "sp-entra": randomUUID(),
   "sp-mirror": randomUUID(),
   "sp-spoof": randomUUID(),
   "wi-client": randomUUID(),
@@ -55,6 +59,12 @@ async function lookup(images: string[], options: Run): Promise<LookupRun> {
 }
 
 const tenantId = () => e2e.emulator.azure.tenantId;
+/** The deadline as an argument of the provider in the AKS config. */
+const deadline = (value: string) => (text: string) =>
+  text.replace("    args:\n", `    args:\n      - --deadline=${value}\n`);
+/** The provider's own stderr line, as the kubelet quotes it after "exit status 1: ". */
+const errorOf = (run: LookupRun) =>
+  (run.entries[0]?.providers[0]?.error ?? "").replace(/^error execing .*?: exit status \d+: /, "").trim();
 const lastEntraCall = () => e2e.emulator.azure.tokenCalls().at(-1);
 
 describe("acr-credential-provider with the AKS config", () => {
@@ -262,12 +272,14 @@ describe("faults", () => {
     expect(e2e.emulator.calls("acr.exchange") - before).toBe(2);
   });
 
-  it("fails clearly on persistent 5xx", async () => {
+  it("fails clearly on persistent 5xx, after retrying within the deadline", async () => {
     e2e.emulator.fault("acr.exchange", { kind: "status", status: 503 });
-    const run = await lookup([IMAGE], { azureJson });
+    const run = await lookup([IMAGE], { azureJson, edit: deadline("5s") });
     e2e.emulator.clearFaults("acr.exchange");
     expect(run.code).toBe(1);
-    expect(run.entries[0]?.providers[0]?.error).toMatch(/acr-credential-provider: cloud unavailable: .*503/);
+    expect(errorOf(run)).toMatch(
+      /acr-credential-provider: cloud unavailable: ACR exchange \(myreg\.azurecr\.io\) answered HTTP 503 for \d+ s \(\d+ attempts\)$/,
+    );
   });
 
   it("gives up on a hanging exchange at its deadline", async () => {
@@ -288,8 +300,18 @@ describe("faults", () => {
     const run = await lookup([IMAGE], { azureJson });
     e2e.emulator.clearFaults("acr.exchange");
     expect(run.code).toBe(1);
-    expect(run.entries[0]?.providers[0]?.error).toMatch(
-      /acr-credential-provider: [a-z ]+: .*(JSON|exchange)/,
+    expect(errorOf(run)).toBe(
+      "acr-credential-provider: invalid response: ACR exchange (myreg.azurecr.io) answered HTTP 200 with a body that is not JSON",
+    );
+  });
+
+  it("refuses an expired refresh token: an error, never an answer", async () => {
+    e2e.emulator.fault("acr.exchange", { kind: "expired", times: 1 });
+    const run = await lookup([IMAGE], { azureJson });
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.credentials).toEqual([]);
+    expect(errorOf(run)).toMatch(
+      /acr-credential-provider: invalid response: ACR exchange \(myreg\.azurecr\.io\) issued a credential that had already expired/,
     );
   });
 
@@ -302,3 +324,168 @@ describe("faults", () => {
     expect(run.pluginStderr.join("")).not.toBe("");
   });
 });
+
+describe("Entra and IMDS through core's client", () => {
+  let azureJson: Record<string, unknown>;
+  const entraName = () => `Entra token (login.microsoftonline.com, tenant ${tenantId()})`;
+  beforeAll(() => {
+    azureJson = {
+      tenantId: e2e.emulator.azure.tenantId,
+      aadClientId: CLIENT["sp-entra"],
+      aadClientSecret: e2e.emulator.azure.registerClientSecret(CLIENT["sp-entra"]),
+    };
+  });
+  afterEach(() => {
+    e2e.emulator.clearFaults("entra.token");
+    e2e.emulator.clearFaults("imds.identity");
+  });
+
+  it("retries Entra's 429 without Retry-After, then succeeds", async () => {
+    e2e.emulator.fault("entra.token", { kind: "status", status: 429, times: 3 });
+    const before = e2e.emulator.calls("entra.token");
+    const run = await lookup([IMAGE], { azureJson });
+    expect(run.code, run.stderr).toBe(0);
+    expect(e2e.emulator.calls("entra.token") - before).toBe(4);
+  });
+
+  it("retries a hanging Entra call once its attempt times out, within the deadline", {
+    timeout: 30_000,
+  }, async () => {
+    e2e.emulator.fault("entra.token", { kind: "hang", times: 1 });
+    const before = e2e.emulator.calls("entra.token");
+    // The attempt timeout is min(10 s, the time left but 1 s): 15 s leaves room for a second one.
+    const run = await lookup([IMAGE], { azureJson, edit: deadline("15s") });
+    expect(run.code, run.stderr).toBe(0);
+    expect(e2e.emulator.calls("entra.token") - before).toBe(2);
+  });
+
+  it("retries a reset Entra connection", async () => {
+    e2e.emulator.fault("entra.token", { kind: "reset", times: 1 });
+    const run = await lookup([IMAGE], { azureJson });
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it("an Entra 503 that persists: the failing call, with its attempts, not MSAL's network_error", async () => {
+    e2e.emulator.fault("entra.token", { kind: "status", status: 503 });
+    const before = e2e.emulator.calls("entra.token");
+    const run = await lookup([IMAGE], { azureJson, edit: deadline("5s") });
+    expect(run.code).toBe(1);
+    const error = errorOf(run);
+    expect(error).toMatch(
+      new RegExp(
+        `^acr-credential-provider: cloud unavailable: ${escapeRegExp(entraName())} answered HTTP 503 for \\d+ s \\((\\d+) attempts\\)$`,
+      ),
+    );
+    // Core's attempts and nothing more: no SDK retry on top.
+    expect(e2e.emulator.calls("entra.token") - before).toBe(Number(/\((\d+) attempts\)/.exec(error)?.[1]));
+    expect(error).not.toMatch(/network_error|aka\.ms/);
+  });
+
+  it("an HTML page from Entra is a malformed answer naming Entra", async () => {
+    e2e.emulator.fault("entra.token", { kind: "malformed", format: "html", times: 1 });
+    const run = await lookup([IMAGE], { azureJson });
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toBe(
+      `acr-credential-provider: invalid response: ${entraName()} answered HTTP 200 with a body that is not JSON`,
+    );
+  });
+
+  it("a wrong client secret: the AADSTS code and a short description, no secret, no link", async () => {
+    const run = await lookup([IMAGE], {
+      azureJson: { ...azureJson, aadClientSecret: "wrong-secret~0123456789" },
+    });
+    expect(run.code).toBe(1);
+    const error = errorOf(run);
+    expect(error).toMatch(
+      new RegExp(
+        `^acr-credential-provider: cloud authentication failed: ${escapeRegExp(entraName())} answered HTTP 401: AADSTS7000215: Invalid client secret provided\\.`,
+      ),
+    );
+    expect(error).toMatch(/Invalid client secret provided\. \(invalid_client\)$/);
+    expect(error).not.toMatch(/wrong-secret|https?:|Trace ID/);
+  });
+
+  it("an Entra answer over 1 MiB is refused as too large", async () => {
+    e2e.emulator.fault("entra.token", { kind: "huge", bytes: 4 * 1024 * 1024, times: 1 });
+    const run = await lookup([IMAGE], { azureJson });
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toBe(
+      `acr-credential-provider: invalid response: ${entraName()} sent an answer larger than 1 MiB`,
+    );
+  });
+
+  it("an expired Entra token is an error, never exchanged", async () => {
+    e2e.emulator.fault("entra.token", { kind: "expired", times: 1 });
+    const exchanges = e2e.emulator.calls("acr.exchange");
+    const run = await lookup([IMAGE], { azureJson });
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toMatch(
+      new RegExp(
+        `^acr-credential-provider: invalid response: ${escapeRegExp(entraName())} issued a credential that`,
+      ),
+    );
+    expect(e2e.emulator.calls("acr.exchange")).toBe(exchanges);
+  });
+
+  it("IMDS: 503s retried by core alone, then the token", async () => {
+    e2e.emulator.azure.managedIdentity();
+    e2e.emulator.fault("imds.identity", { kind: "status", status: 503, times: 2 });
+    const before = e2e.emulator.calls("imds.identity");
+    const run = await lookup([IMAGE], {
+      azureJson: { tenantId: tenantId(), useManagedIdentityExtension: true },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(e2e.emulator.calls("imds.identity") - before).toBe(3);
+  });
+
+  it("IMDS: an answer over 1 MiB is refused, naming IMDS", async () => {
+    e2e.emulator.azure.managedIdentity();
+    e2e.emulator.fault("imds.identity", { kind: "huge", bytes: 4 * 1024 * 1024, times: 1 });
+    const run = await lookup([IMAGE], {
+      azureJson: { tenantId: tenantId(), useManagedIdentityExtension: true },
+    });
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toBe(
+      "acr-credential-provider: invalid response: Azure IMDS token sent an answer larger than 1 MiB",
+    );
+  });
+
+  it("a proxy that refuses the connection is retried until the deadline, and named", async () => {
+    const closed = await closedPort();
+    const run = await lookup([IMAGE], {
+      azureJson,
+      edit: deadline("4s"),
+      env: { HTTPS_PROXY: `http://127.0.0.1:${closed}`, HTTP_PROXY: `http://127.0.0.1:${closed}` },
+    });
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toMatch(
+      /^acr-credential-provider: cloud unavailable: ACR challenge \(myreg\.azurecr\.io\) failed: proxy .*ECONNREFUSED.* for \d+ s \(\d+ attempts\)$/,
+    );
+  });
+
+  it("AZURE_LOG_LEVEL and DEBUG print nothing by default; at -v 6 the SDK's lines go through the redacting logger", async () => {
+    const env = { AZURE_LOG_LEVEL: "verbose", DEBUG: "*" };
+    const quiet = await lookup([IMAGE], { azureJson, env });
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.pluginStderr.join("")).not.toMatch(/azure:|azure-sdk|MSAL/);
+    const loud = await lookup([IMAGE], {
+      azureJson,
+      env,
+      edit: (text) => text.replace("    args:\n", "    args:\n      - -v=6\n"),
+    });
+    expect(loud.code, loud.stderr).toBe(0);
+    expect(loud.pluginStderr.join("")).toMatch(/\] azure-sdk: azure:identity:info /);
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

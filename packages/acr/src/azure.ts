@@ -5,80 +5,119 @@
  * Every credential gets:
  * - `authorityHost`: the configured cloud's Entra host, and no instance discovery (the three
  *   clouds are known to MSAL; one call fewer, and nothing asked of any other host);
- * - the SDK's retries (3, 200 ms doubling to 2 s) and no redirects;
- * - a pipeline policy that sets, per attempt, a timeout within the run's deadline and the proxy
- *   by core's rules for the run's environment: https calls through core's `EnvProxyAgent`
- *   (HTTPS_PROXY, NO_PROXY, loopback never proxied, as for every other call this provider makes),
- *   and plain http calls (the instance metadata service) direct unless a proxy applies. The SDK
- *   would read HTTPS_PROXY from process.env itself, but with its own NO_PROXY rules and proxying
- *   loopback; the policy makes both paths follow the same rules.
+ * - `httpClient`: core's client for the run (azure-http.ts), so that Entra's and the managed
+ *   identity endpoint's calls take the one outbound path: its timeouts within the deadline, its
+ *   retry policy, its proxy rules (loopback and the link-local IMDS never proxied), its size cap;
+ * - no retries of the SDK's own (`retryOptions.maxRetries: 0`), so that core's policy is the only
+ *   one. That option also sets the attempts of ManagedIdentityCredential's IMDS retry policy, and
+ *   @azure/identity builds MSAL's managed identity application with `disableInternalRetries`; MSAL
+ *   retries nothing else. No redirects.
  *
- * The SDK's own logging (AZURE_LOG_LEVEL, DEBUG) writes to stderr around the redaction of secrets,
- * so it is switched off while the SDK loads.
+ * The SDK's logging goes through the run's logger (azure-logging.ts), not to stderr.
  */
 import type {
   ClientAssertionCredentialOptions,
-  ClientCertificateCredentialOptions,
   ManagedIdentityCredentialClientIdOptions,
+  TokenCredential,
   TokenCredentialOptions,
   WorkloadIdentityCredentialOptions,
 } from "@azure/identity";
-import { CredentialProviderError, createEnvProxyAgent, proxyForUrl } from "@kubelet-credential-provider/core";
-import type { CredentialContext, CredentialFactory, TokenSource } from "./identity.ts";
-
-/** The timeout of one attempt at a token request, when the deadline allows it. */
-export const ENTRA_ATTEMPT_TIMEOUT_MS = 10_000;
+import { CredentialProviderError } from "@kubelet-credential-provider/core";
+import type { AzureHttp } from "./azure-http.ts";
+import { createAzureHttp } from "./azure-http.ts";
+import { routeAzureLogs } from "./azure-logging.ts";
+import type { CredentialContext, CredentialFactory, IdentitySpec, TokenSource } from "./identity.ts";
 
 type IdentityModule = typeof import("@azure/identity");
-type PipelinePolicy = NonNullable<ClientCertificateCredentialOptions["additionalPolicies"]>[number]["policy"];
 
-let loading: Promise<IdentityModule> | undefined;
+/** The SDK modules this provider uses, loaded together. */
+export interface AzureSdk {
+  identity: IdentityModule;
+  createHttpHeaders: typeof import("@azure/core-rest-pipeline").createHttpHeaders;
+  logger: typeof import("@azure/logger");
+}
 
-/** Imports @azure/identity once, with the SDK's own stderr logging off. */
-export function loadIdentity(env: NodeJS.ProcessEnv = process.env): Promise<IdentityModule> {
-  loading ??= (async () => {
-    const saved = { AZURE_LOG_LEVEL: env.AZURE_LOG_LEVEL, DEBUG: env.DEBUG };
-    delete env.AZURE_LOG_LEVEL;
-    delete env.DEBUG;
-    try {
-      return await import("@azure/identity");
-    } finally {
-      for (const [key, value] of Object.entries(saved)) if (value !== undefined) env[key] = value;
-    }
-  })();
+let loading: Promise<AzureSdk> | undefined;
+
+/**
+ * Imports the SDK once. It is also the provider's `preload`: the standalone build evaluates it
+ * into its startup snapshot, so nothing here may open a socket or read the environment.
+ */
+export function loadAzureSdk(): Promise<AzureSdk> {
+  loading ??= Promise.all([
+    import("@azure/identity"),
+    import("@azure/core-rest-pipeline"),
+    import("@azure/logger"),
+  ]).then(([identity, pipeline, logger]) => ({
+    identity,
+    createHttpHeaders: pipeline.createHttpHeaders,
+    logger,
+  }));
   return loading;
 }
 
 /** The options every credential is built with (see the module comment). */
-export async function credentialOptions(context: CredentialContext): Promise<TokenCredentialOptions> {
-  const http = process.getBuiltinModule("node:http"); // not import(): see core's http.ts
-  const httpsAgent = await createEnvProxyAgent({ env: context.env, keepAlive: false });
-  const directHttp = new http.Agent({ keepAlive: false });
-  const policy: PipelinePolicy = {
-    name: "acrCredentialProviderNetwork",
-    async sendRequest(request, next) {
-      const remaining = context.deadline - Date.now();
-      request.timeout = Math.max(1, Math.min(ENTRA_ATTEMPT_TIMEOUT_MS, remaining));
-      const url = new URL(request.url);
-      if (url.protocol === "https:") request.agent = httpsAgent;
-      else if (!proxyForUrl(url, context.env)) request.agent = directHttp;
-      return next(request);
-    },
-  };
+export function credentialOptions(
+  context: Pick<CredentialContext, "cloud">,
+  httpClient: NonNullable<TokenCredentialOptions["httpClient"]>,
+): TokenCredentialOptions {
   return {
     authorityHost: context.cloud.authorityHost,
-    retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 },
+    httpClient,
+    retryOptions: { maxRetries: 0 },
     redirectOptions: { maxRetries: 0 },
-    additionalPolicies: [{ policy, position: "perRetry" }],
     loggingOptions: { allowLoggingAccountIdentifiers: false, enableUnsafeSupportLogging: false },
     userAgentOptions: { userAgentPrefix: "acr-credential-provider" },
   };
 }
 
-/** Builds the @azure/identity credential for an identity. */
+/**
+ * Builds the @azure/identity credential for an identity, its calls through `azure`. A failed
+ * token request reports the call that failed (core's `CloudCallError`), not the SDK's rewording.
+ */
 export const createAzureCredential: CredentialFactory = async (spec, context): Promise<TokenSource> => {
-  const identity = await loadIdentity();
-  const common = await credentialOptions(context);
+  const sdk = await loadAzureSdk();
+  routeAzureLogs(sdk.logger, context.log);
+  const azure = _azureHttpFor(spec, sdk, context);
+  const credential = await buildSdkCredential(sdk.identity, spec, context, azure);
+  return {
+    async getToken(scope, options) {
+      azure.reset();
+      try {
+        return await credential.getToken(scope, options);
+      } catch (error) {
+        if (options.abortSignal.aborted) throw error;
+        throw azure.lastFailure() ?? error;
+      }
+    },
+  };
+};
+
+let _managedIdentityHttp: AzureHttp | undefined;
+
+/**
+ * The adapter a credential's calls go through. Managed identity credentials share one: MSAL keeps
+ * the managed identity source it builds first, with the network client it was given, for the whole
+ * process, so every later managed identity credential's calls reach the first one's client.
+ * Retargeting it to the current run keeps them on that run's client (deadline, signal, secrets).
+ */
+function _azureHttpFor(spec: IdentitySpec, sdk: AzureSdk, context: CredentialContext): AzureHttp {
+  const target = { http: context.http, secrets: context.secrets, log: context.log };
+  if (spec.kind !== "managedIdentity")
+    return createAzureHttp({ ...target, createHttpHeaders: sdk.createHttpHeaders });
+  _managedIdentityHttp ??= createAzureHttp({ ...target, createHttpHeaders: sdk.createHttpHeaders });
+  _managedIdentityHttp.retarget(target);
+  return _managedIdentityHttp;
+}
+
+/** The SDK's credential for an identity, built with {@link credentialOptions}. */
+export async function buildSdkCredential(
+  identity: IdentityModule,
+  spec: IdentitySpec,
+  context: CredentialContext,
+  azure: Pick<AzureHttp, "httpClient">,
+): Promise<TokenCredential> {
+  const common = credentialOptions(context, azure.httpClient);
   const msal = { ...common, disableInstanceDiscovery: true };
   switch (spec.kind) {
     case "serviceAccount": {
@@ -101,6 +140,16 @@ export const createAzureCredential: CredentialFactory = async (spec, context): P
       return new identity.WorkloadIdentityCredential(options);
     }
     case "managedIdentity": {
+      const exchange = tokenExchangeOf(spec, context.env);
+      if (exchange) {
+        // ManagedIdentityCredential would exchange this token file itself, with a credential of
+        // its own that is not given our options (nor so our HTTP client): the same, here.
+        context.log.v(
+          2,
+          "managed identity: AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID and a client id are set, so the federated token is exchanged (as @azure/identity does)",
+        );
+        return new identity.WorkloadIdentityCredential({ ...msal, ...exchange });
+      }
       if (spec.resourceId)
         return new identity.ManagedIdentityCredential({ ...common, resourceId: spec.resourceId });
       const options: ManagedIdentityCredentialClientIdOptions = spec.clientId
@@ -125,7 +174,23 @@ export const createAzureCredential: CredentialFactory = async (spec, context): P
       );
     }
   }
-};
+}
+
+/**
+ * The workload identity a managed identity becomes in @azure/identity when the environment names a
+ * federated token (its "token exchange" managed identity, for AKS pod identity): the tenant and
+ * token file from the environment, the client id from azure.json or else the environment.
+ */
+export function tokenExchangeOf(
+  spec: Extract<IdentitySpec, { kind: "managedIdentity" }>,
+  env: Readonly<Record<string, string | undefined>>,
+): { tenantId: string; clientId: string; tokenFilePath: string } | undefined {
+  const clientId = spec.clientId || env.AZURE_CLIENT_ID;
+  const tenantId = env.AZURE_TENANT_ID;
+  const tokenFilePath = env.AZURE_FEDERATED_TOKEN_FILE;
+  if (!clientId || !tenantId || !tokenFilePath) return undefined;
+  return { tenantId, clientId, tokenFilePath };
+}
 
 /**
  * Reads the service principal's certificate: PEM with the certificate and its private key, as

@@ -128,6 +128,11 @@ describe("cleanMessage", () => {
       "AADSTS1: bad.",
     );
     expect(cleanMessage("x To troubleshoot, visit https://aka.ms/x.")).toBe("x");
+    expect(
+      cleanMessage(
+        "network_error: Network request failed. See https://aka.ms/msal.js.errors#network_error for details",
+      ),
+    ).toBe("network_error: Network request failed.");
     expect(cleanMessage("y".repeat(400))).toHaveLength(301);
   });
 });

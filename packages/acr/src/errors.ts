@@ -1,6 +1,9 @@
 /**
- * Errors from @azure/identity (and the MSAL library under it), turned into one clear line with a
- * code. It throws `AuthenticationError` (Entra's answer: `statusCode`, `errorResponse.error` and
+ * Errors from @azure/identity (and the MSAL library under it) that no HTTP call explains, turned
+ * into one clear line with a code. A failed call is reported as core's `CloudCallError` instead
+ * (azure-http.ts keeps it, since MSAL rewords it as `network_error`); what is left here is the
+ * SDK's own refusals (no token file, a bad certificate) and errors from fakes. The SDK throws
+ * `AuthenticationError` (Entra's answer: `statusCode`, `errorResponse.error` and
  * `errorDescription` with the AADSTS code), `CredentialUnavailableError` (no managed identity
  * endpoint, no token file), `AggregateAuthenticationError`, `RestError` (`statusCode`, a Node
  * network `code`) and `AbortError`. Trace and correlation ids, timestamps and stacks are left out.
@@ -114,7 +117,8 @@ export function toEntraError(error: unknown, what: string, signal?: AbortSignal)
 
 /**
  * The useful first part of an Entra or SDK message: the first line, without trace and correlation
- * ids, timestamps and troubleshooting links, cut to a readable length.
+ * ids, timestamps and links (MSAL's "See https://aka.ms/... for details", the SDK's
+ * troubleshooting pages), cut to a readable length.
  */
 export function cleanMessage(message: string): string {
   const line = (message.split(/\r?\n/, 1)[0] ?? "")
@@ -123,6 +127,9 @@ export function cleanMessage(message: string): string {
     .replace(/\s*Timestamp:.*$/i, "")
     .replace(/\s*To troubleshoot, visit https?:\/\/\S+/i, "")
     .replace(/\s*For more details.*$/i, "")
+    .replace(/\s*See https?:\/\/\S+ for details\.?/gi, "")
+    .replace(/\s*https?:\/\/aka\.ms\/\S*/gi, "")
+    .replace(/[\s|:]+$/, "")
     .trim();
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

@@ -1,5 +1,10 @@
 import type { HttpClient, HttpRequestOptions, HttpResponse } from "@kubelet-credential-provider/core";
-import { CredentialProviderError, createLogger, SecretRegistry } from "@kubelet-credential-provider/core";
+import {
+  CloudCallError,
+  CredentialProviderError,
+  createLogger,
+  SecretRegistry,
+} from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import { checkRealm, exchangeForRefreshToken, fetchChallenge } from "./exchange.ts";
 
@@ -8,14 +13,31 @@ const CHALLENGE = `Bearer realm="https://${SERVER}/oauth2/token",service="${SERV
 const REFRESH = "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3NDg3NDMyMDB9.acr-refresh-signature";
 const ENTRA = "entra-access-token-abcdef0123456789";
 
+const CHALLENGE_ENDPOINT = `ACR challenge (${SERVER})`;
+const EXCHANGE_ENDPOINT = `ACR exchange (${SERVER})`;
+
+/** An answer as core's client gives it: `json()` of a body that is not JSON is its `malformed` error. */
 function response(status: number, body = "", headers: Record<string, string> = {}): HttpResponse {
   const bytes = new TextEncoder().encode(body);
+  const endpoint = EXCHANGE_ENDPOINT;
   return {
     status,
     headers,
     body: bytes,
+    endpoint,
     text: () => body,
-    json: () => JSON.parse(body),
+    json: () => {
+      try {
+        return JSON.parse(body);
+      } catch {
+        throw new CloudCallError({
+          endpoint,
+          fault: "malformed",
+          status,
+          detail: `answered HTTP ${status} with a body that is not JSON`,
+        });
+      }
+    },
   };
 }
 
@@ -57,7 +79,9 @@ describe("fetchChallenge", () => {
       realm: `https://${SERVER}/oauth2/token`,
       service: SERVER,
     });
-    expect(calls).toEqual([{ url: `https://${SERVER}/v2/`, options: { method: "GET" } }]);
+    expect(calls).toEqual([
+      { url: `https://${SERVER}/v2/`, options: { method: "GET", endpoint: CHALLENGE_ENDPOINT } },
+    ]);
   });
 
   it.each([
@@ -96,10 +120,16 @@ describe("fetchChallenge", () => {
     expect(checkRealm(`https://MYACR.azurecr.io:443/oauth2/token`, SERVER).hostname).toBe(SERVER);
   });
 
-  it("a 200 (anonymous pull) or a missing header is a clear error naming the URL", async () => {
+  it("a 200 (anonymous pull) or a missing header is a malformed answer naming the endpoint", async () => {
     const ok = await failure(fetchChallenge(SERVER, fakeHttp(response(200)).context));
+    expect(ok).toMatchObject({
+      code: "INVALID_RESPONSE",
+      fault: "malformed",
+      endpoint: CHALLENGE_ENDPOINT,
+      status: 200,
+    });
     expect(ok.message).toBe(
-      `GET https://${SERVER}/v2/: no valid challenge: expected 401 with a Bearer challenge, got 200`,
+      `${CHALLENGE_ENDPOINT} answered HTTP 200: no valid challenge: expected 401 with a Bearer challenge, got 200`,
     );
     const bare = await failure(fetchChallenge(SERVER, fakeHttp(response(401)).context));
     expect(bare.message).toContain("no Www-Authenticate header");
@@ -123,6 +153,7 @@ describe("exchangeForRefreshToken", () => {
     const call = calls[0];
     expect(call?.url).toBe(`https://${SERVER}/oauth2/exchange`);
     expect(call?.options.method).toBe("POST");
+    expect(call?.options.endpoint).toBe(EXCHANGE_ENDPOINT);
     expect(call?.options.headers).toMatchObject({ "content-type": "application/x-www-form-urlencoded" });
     expect(Object.fromEntries(new URLSearchParams(String(call?.options.body)))).toEqual({
       grant_type: "access_token",
@@ -145,28 +176,49 @@ describe("exchangeForRefreshToken", () => {
       401,
       '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
       "CLOUD_AUTH_FAILED",
-      "answered 401: UNAUTHORIZED: authentication required (the identity needs the AcrPull role",
+      `${EXCHANGE_ENDPOINT} answered HTTP 401 (UNAUTHORIZED): the identity needs the AcrPull role on the registry, and the token must be for its tenant`,
     ],
-    [403, "forbidden\nmore", "CLOUD_AUTH_FAILED", "answered 403: forbidden (the identity"],
-    [400, '{"error":"bad"}', "CLOUD_AUTH_FAILED", 'answered 400: {"error":"bad"}'],
-    [302, "", "INVALID_RESPONSE", "answered 302 (redirects are not followed)"],
-  ])("an answer %i is %s", async (status, body, code, message) => {
-    const error = await failure(exchangeForRefreshToken(request, fakeHttp(response(status, body)).context));
-    expect(error.code).toBe(code);
-    expect(error.message).toContain(message);
-  });
+    [
+      403,
+      "forbidden\nmore",
+      "CLOUD_AUTH_FAILED",
+      `${EXCHANGE_ENDPOINT} answered HTTP 403: the identity needs the AcrPull role on the registry, and the token must be for its tenant`,
+    ],
+    [400, '{"error":"bad"}', "CLOUD_AUTH_FAILED", `${EXCHANGE_ENDPOINT} answered HTTP 400`],
+    [
+      400,
+      '{"errors":[{"code":"refresh_token=eyJsecret","message":"x"}]}',
+      "CLOUD_AUTH_FAILED",
+      `${EXCHANGE_ENDPOINT} answered HTTP 400`,
+    ],
+    [302, "", "INVALID_RESPONSE", `${EXCHANGE_ENDPOINT} answered HTTP 302 (redirects are not followed)`],
+  ])(
+    "an answer %i is %s, naming the endpoint and quoting nothing of the body",
+    async (status, body, code, message) => {
+      const error = await failure(exchangeForRefreshToken(request, fakeHttp(response(status, body)).context));
+      expect(error.code).toBe(code);
+      expect(error.message).toBe(message);
+    },
+  );
 
   it.each([
-    ["not JSON", "<html>oops</html>", "a body that is not JSON"],
+    ["not JSON", "<html>oops</html>", "with a body that is not JSON"],
     ["no refresh_token", '{"access_token":"x"}', "without a refresh_token string"],
     ["an empty refresh_token", '{"refresh_token":""}', "without a refresh_token string"],
     ["a number", '{"refresh_token":42}', "without a refresh_token string"],
     ["null", "null", "without a refresh_token string"],
-  ])("a malformed answer (%s) is INVALID_RESPONSE", async (_name, body, message) => {
-    const error = await failure(exchangeForRefreshToken(request, fakeHttp(response(200, body)).context));
-    expect(error.code).toBe("INVALID_RESPONSE");
-    expect(error.message).toContain(message);
-  });
+  ])(
+    "a malformed answer (%s) is INVALID_RESPONSE, naming the endpoint and not the body",
+    async (_name, body, message) => {
+      const error = await failure(exchangeForRefreshToken(request, fakeHttp(response(200, body)).context));
+      expect(error).toMatchObject({
+        code: "INVALID_RESPONSE",
+        fault: "malformed",
+        endpoint: EXCHANGE_ENDPOINT,
+      });
+      expect(error.message).toBe(`${EXCHANGE_ENDPOINT} answered HTTP 200 ${message}`);
+    },
+  );
 
   it("passes throttling and outages from the HTTP client through", async () => {
     const throttled = new CredentialProviderError("CLOUD_THROTTLED", "answered 429");

@@ -8,9 +8,10 @@
  *    password, for the username 00000000-0000-0000-0000-000000000000.
  */
 import type { HttpClient, HttpResponse, Logger, SecretRegistry } from "@kubelet-credential-provider/core";
-import { CredentialProviderError } from "@kubelet-credential-provider/core";
+import { CloudCallError, CredentialProviderError } from "@kubelet-credential-provider/core";
 import type { BearerChallenge } from "./challenge.ts";
 import { parseBearerChallenge } from "./challenge.ts";
+import { acrChallengeEndpoint, acrExchangeEndpoint } from "./endpoints.ts";
 
 export interface ExchangeContext {
   http: HttpClient;
@@ -21,22 +22,31 @@ export interface ExchangeContext {
 /**
  * Asks the login server for its challenge, and checks that its realm is on the login server.
  *
- * @throws CredentialProviderError `INVALID_RESPONSE` for no or a malformed challenge, or a realm
- *   elsewhere; `CLOUD_UNAVAILABLE`/`CLOUD_THROTTLED` from the HTTP client.
+ * @throws CloudCallError `INVALID_RESPONSE` (fault `malformed`) for no or a malformed challenge;
+ *   CredentialProviderError `INVALID_RESPONSE` for a realm elsewhere; the HTTP client's failures.
  */
 export async function fetchChallenge(
   loginServer: string,
   { http, log }: ExchangeContext,
 ): Promise<BearerChallenge> {
   const url = `https://${loginServer}/v2/`;
+  const endpoint = acrChallengeEndpoint(loginServer);
   log.v(4, `GET ${url} for the registry's challenge`);
-  const response = await http.request(url, { method: "GET" });
+  const response = await http.request(url, { method: "GET", endpoint });
   let challenge: BearerChallenge;
   try {
     challenge = parseBearerChallenge(response.status, response.headers["www-authenticate"]);
   } catch (error) {
     if (error instanceof CredentialProviderError) {
-      throw new CredentialProviderError(error.code, `GET ${url}: ${error.message}`, { cause: error });
+      throw new CloudCallError(
+        {
+          endpoint,
+          fault: "malformed",
+          status: response.status,
+          detail: `answered HTTP ${response.status}: ${error.message}`,
+        },
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -89,15 +99,16 @@ export interface ExchangeRequest {
 /**
  * Exchanges an Entra access token for an ACR refresh token, registered as a secret.
  *
- * @throws CredentialProviderError `CLOUD_AUTH_FAILED` when the registry refuses the token,
- *   `INVALID_RESPONSE` for an answer without a refresh token, `CLOUD_UNAVAILABLE`/`CLOUD_THROTTLED`
- *   from the HTTP client.
+ * @throws CloudCallError `CLOUD_AUTH_FAILED` (fault `rejected`) when the registry refuses the
+ *   token, `INVALID_RESPONSE` (fault `malformed`) for an answer without a refresh token or a
+ *   redirect; the HTTP client's failures (throttling, outages, an answer over its size cap).
  */
 export async function exchangeForRefreshToken(
   request: ExchangeRequest,
   { http, log, secrets }: ExchangeContext,
 ): Promise<string> {
   const url = `https://${request.loginServer}/oauth2/exchange`;
+  const endpoint = acrExchangeEndpoint(request.loginServer);
   const form = new URLSearchParams({ grant_type: "access_token", service: request.service });
   if (request.tenant) form.set("tenant", request.tenant);
   form.set("access_token", request.accessToken);
@@ -109,61 +120,68 @@ export async function exchangeForRefreshToken(
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
     body: form.toString(),
+    endpoint,
   });
-  if (response.status !== 200) throw _refused(url, response);
-  let body: unknown;
-  try {
-    body = JSON.parse(response.text());
-  } catch {
-    throw new CredentialProviderError(
-      "INVALID_RESPONSE",
-      `POST ${url} answered 200 with a body that is not JSON`,
-    );
-  }
+  if (response.status !== 200) throw _refused(endpoint, response);
+  // A body that is not JSON is core's `malformed` failure, naming the endpoint and not the body.
+  const body = response.json();
   const refreshToken =
     typeof body === "object" && body !== null
       ? (body as { refresh_token?: unknown }).refresh_token
       : undefined;
   if (typeof refreshToken === "string") secrets.add(refreshToken);
   if (typeof refreshToken !== "string" || refreshToken.trim() === "") {
-    throw new CredentialProviderError(
-      "INVALID_RESPONSE",
-      `POST ${url} answered 200 without a refresh_token string`,
-    );
+    throw new CloudCallError({
+      endpoint,
+      fault: "malformed",
+      status: 200,
+      detail: "answered HTTP 200 without a refresh_token string",
+    });
   }
   return refreshToken;
 }
 
-function _refused(url: string, response: HttpResponse): CredentialProviderError {
-  const detail = _errorDetail(response);
-  const what = `POST ${url} answered ${response.status}${detail ? `: ${detail}` : ""}`;
-  if (response.status >= 300 && response.status < 400) {
-    return new CredentialProviderError("INVALID_RESPONSE", `${what} (redirects are not followed)`);
+function _refused(endpoint: string, response: HttpResponse): CloudCallError {
+  const status = response.status;
+  const code = _errorCode(response);
+  const what = `answered HTTP ${status}${code ? ` (${code})` : ""}`;
+  if (status >= 300 && status < 400) {
+    return new CloudCallError({
+      endpoint,
+      fault: "malformed",
+      status,
+      detail: `${what} (redirects are not followed)`,
+    });
   }
-  if (response.status === 401 || response.status === 403) {
-    return new CredentialProviderError(
-      "CLOUD_AUTH_FAILED",
-      `${what} (the identity needs the AcrPull role on the registry, and the token must be for its tenant)`,
-    );
+  if (status === 401 || status === 403) {
+    return new CloudCallError({
+      endpoint,
+      fault: "rejected",
+      status,
+      ...(code && { cause: code }),
+      detail: `${what}: the identity needs the AcrPull role on the registry, and the token must be for its tenant`,
+    });
   }
-  return new CredentialProviderError("CLOUD_AUTH_FAILED", what);
+  return new CloudCallError({
+    endpoint,
+    fault: "rejected",
+    status,
+    ...(code && { cause: code }),
+    detail: what,
+  });
 }
 
-/** ACR's `{"errors":[{"code","message"}]}`, or the first line of the body, short. */
-function _errorDetail(response: HttpResponse): string {
-  const text = response.text();
+/**
+ * ACR's error code (`{"errors":[{"code":"UNAUTHORIZED",...}]}`), when it is one: a word of
+ * capitals, never the message or any other part of the body.
+ */
+function _errorCode(response: HttpResponse): string | undefined {
+  if (response.body.length > 64 * 1024) return undefined;
   try {
-    const parsed = JSON.parse(text) as { errors?: Array<{ code?: unknown; message?: unknown }> };
-    const first = Array.isArray(parsed.errors) ? parsed.errors[0] : undefined;
-    if (first && (typeof first.code === "string" || typeof first.message === "string")) {
-      return [first.code, first.message]
-        .filter((part) => typeof part === "string")
-        .join(": ")
-        .slice(0, 200);
-    }
+    const parsed = JSON.parse(response.text()) as { errors?: Array<{ code?: unknown }> };
+    const code = Array.isArray(parsed.errors) ? parsed.errors[0]?.code : undefined;
+    return typeof code === "string" && /^[A-Z][A-Z_]{0,63}$/.test(code) ? code : undefined;
   } catch {
-    // not JSON: the first line below
+    return undefined;
   }
-  const line = (text.split(/\r?\n/, 1)[0] ?? "").trim();
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

@@ -9,7 +9,12 @@
  * `useFederatedWorkloadIdentityExtension`), managed identity (`useManagedIdentityExtension`),
  * service principal with `aadClientSecret`, then with `aadClientCertPath`.
  */
-import type { CredentialProviderRequest, Logger, SecretRegistry } from "@kubelet-credential-provider/core";
+import type {
+  CredentialProviderRequest,
+  HttpClient,
+  Logger,
+  SecretRegistry,
+} from "@kubelet-credential-provider/core";
 import { CredentialProviderError } from "@kubelet-credential-provider/core";
 import type { AzureConfig } from "./azure-config.ts";
 import type { AzureCloud } from "./clouds.ts";
@@ -54,6 +59,8 @@ export interface CredentialContext {
   log: Logger;
   /** Register every secret learned along the way. */
   secrets: SecretRegistry;
+  /** The run's HTTP client (core's): every call the token source makes goes through it. */
+  http: HttpClient;
 }
 
 /** Builds the token source for an identity. */

@@ -53,6 +53,7 @@ describe("start-up cost", () => {
       await createAzureCredential({ kind: "clientSecret", tenantId: "t", clientId: "c", clientSecret: "s" }, {
         cloud: AZURE_CLOUDS.AzurePublicCloud, signal: new AbortController().signal, deadline: Date.now() + 10000,
         env: {}, secrets, log: createLogger({ name: "t", verbosity: 0, secrets, sink: { write() {} } }),
+        http: { request: () => Promise.reject(new Error("no call")) },
       });`;
     const azure = loaded(code)["@azure/"];
     expect(azure).toContain("identity");

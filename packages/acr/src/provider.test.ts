@@ -7,6 +7,7 @@ import type {
 import {
   API_VERSION_V1,
   apiVersions,
+  CloudCallError,
   CredentialProviderError,
   createLogger,
   SecretRegistry,
@@ -41,13 +42,31 @@ interface SetupOptions {
   positionals?: string[];
 }
 
-function response(status: number, body = "", headers: Record<string, string> = {}): HttpResponse {
+/** An answer as core's client gives it: `json()` of a body that is not JSON is its `malformed` error. */
+function response(
+  status: number,
+  body = "",
+  headers: Record<string, string> = {},
+  endpoint = "x",
+): HttpResponse {
   return {
     status,
     headers,
     body: new TextEncoder().encode(body),
+    endpoint,
     text: () => body,
-    json: () => JSON.parse(body),
+    json: () => {
+      try {
+        return JSON.parse(body);
+      } catch {
+        throw new CloudCallError({
+          endpoint,
+          fault: "malformed",
+          status,
+          detail: `answered HTTP ${status} with a body that is not JSON`,
+        });
+      }
+    },
   };
 }
 
@@ -141,6 +160,7 @@ describe("managed identity (the AKS default)", () => {
       deadline: NOW + 50_000,
     });
     expect(built[0]?.context.signal).toBe(context.signal);
+    expect(built[0]?.context.http).toBe(context.http);
     expect(built[0]?.context.env).toBe(context.env);
     expect(built[0]?.context.secrets).toBe(context.secrets);
     expect(tokenCalls).toEqual([
@@ -356,7 +376,6 @@ describe("cacheDuration", () => {
     ["3 h left", { exp: NOW / 1000 + 3 * 3600 }, "1h30m0s"],
     ["1 min left", { exp: NOW / 1000 + 60 }, "30s"],
     ["far future, capped", { exp: NOW / 1000 + 30 * 86400 }, "6h0m0s"],
-    ["expired", { exp: NOW / 1000 - 10 }, "0s"],
   ])("%s: %s", async (_name, claims, expected) => {
     const token = refreshToken(claims);
     const { run } = setup({ exchange: response(200, JSON.stringify({ refresh_token: token })) });
@@ -369,6 +388,57 @@ describe("cacheDuration", () => {
     });
     expect((await run(`${SERVER}/app`)).cacheDuration).toBe("0s");
     expect(lines.join("")).toContain("warning: the ACR refresh token has no readable exp claim");
+  });
+});
+
+describe("expired credentials are errors, never answers", () => {
+  it.each([
+    ["expired", NOW / 1000 - 10, "had already expired"],
+    ["expiring within a minute", NOW / 1000 + 59, "expires within a minute"],
+  ])("a refresh token %s: INVALID_RESPONSE naming the exchange", async (_name, exp, reason) => {
+    const token = refreshToken({ exp });
+    const { fail } = setup({ exchange: response(200, JSON.stringify({ refresh_token: token })) });
+    const error = await fail(`${SERVER}/app`);
+    expect(error).toBeInstanceOf(CloudCallError);
+    expect(error).toMatchObject({
+      code: "INVALID_RESPONSE",
+      fault: "expired",
+      endpoint: `ACR exchange (${SERVER})`,
+    });
+    expect(error.message).toContain(reason);
+    expect(error.message).not.toContain(token);
+  });
+
+  it.each([
+    ["expired", NOW - 1000, "had already expired"],
+    ["expiring within a minute", NOW + 59_000, "expires within a minute"],
+  ])(
+    "an Entra token %s: INVALID_RESPONSE naming where it came from; never exchanged",
+    async (_name, expiresOnTimestamp, reason) => {
+      const sp = setup({
+        azureJson: { tenantId: "tenant-1", aadClientId: "c", aadClientSecret: CLIENT_SECRET },
+        token: { token: ENTRA, expiresOnTimestamp },
+      });
+      const error = await sp.fail(`${SERVER}/app`);
+      expect(error).toMatchObject({
+        code: "INVALID_RESPONSE",
+        fault: "expired",
+        endpoint: "Entra token (login.microsoftonline.com, tenant tenant-1)",
+      });
+      expect(error.message).toContain(reason);
+      expect(sp.httpCalls.map((c) => c.url)).toEqual([`https://${SERVER}/v2/`]);
+
+      const managed = setup({ token: { token: ENTRA, expiresOnTimestamp } });
+      expect(await managed.fail(`${SERVER}/app`)).toMatchObject({
+        fault: "expired",
+        endpoint: "Azure IMDS token",
+      });
+    },
+  );
+
+  it("a token valid for a minute and more is answered", async () => {
+    const { run } = setup({ token: { token: ENTRA, expiresOnTimestamp: NOW + 60_000 } });
+    expect((await run(`${SERVER}/app`)).auth?.[SERVER]?.password).toBe(REFRESH);
   });
 });
 
@@ -406,6 +476,21 @@ describe("errors", () => {
     expect(httpCalls.map((c) => c.url)).toEqual([`https://${SERVER}/v2/`]);
   });
 
+  it("a failed call of the token source is reported as core's CloudCallError, as it is", async () => {
+    const outage = new CloudCallError({
+      endpoint: "Entra token (login.microsoftonline.com, tenant tenant-1)",
+      fault: "server-error",
+      status: 503,
+      detail: "answered HTTP 503",
+      attempts: 11,
+      elapsedMs: 45_000,
+    });
+    expect(await setup({ token: outage }).fail(`${SERVER}/app`)).toBe(outage);
+    expect(outage.message).toBe(
+      "Entra token (login.microsoftonline.com, tenant tenant-1) answered HTTP 503 for 45 s (11 attempts)",
+    );
+  });
+
   it("no token is CLOUD_AUTH_FAILED", async () => {
     expect((await setup({ token: null }).fail(`${SERVER}/app`)).code).toBe("CLOUD_AUTH_FAILED");
     expect((await setup({ token: { token: "" } }).fail(`${SERVER}/app`)).code).toBe("CLOUD_AUTH_FAILED");
@@ -419,9 +504,12 @@ describe("errors", () => {
     expect(await setup({ exchange: throttled }).fail(`${SERVER}/app`)).toBe(throttled);
   });
 
-  it("a malformed exchange answer is INVALID_RESPONSE", async () => {
-    const error = await setup({ exchange: response(200, "{not json") }).fail(`${SERVER}/app`);
+  it("a malformed exchange answer is INVALID_RESPONSE, quoting none of it", async () => {
+    const error = await setup({ exchange: response(200, "{not json", {}, `ACR exchange (${SERVER})`) }).fail(
+      `${SERVER}/app`,
+    );
     expect(error.code).toBe("INVALID_RESPONSE");
+    expect(error.message).toBe(`ACR exchange (${SERVER}) answered HTTP 200 with a body that is not JSON`);
   });
 
   it("a missing azure.json is CONFIG_INVALID naming it", async () => {

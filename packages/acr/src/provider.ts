@@ -8,12 +8,18 @@
  * token for ACR from the identity (the service account's application in service-account mode,
  * else azure.json's), and `POST /oauth2/exchange` for an ACR refresh token. The answer is keyed by
  * the login server (and the mirror's host), cached by registry for half the refresh token's
- * remaining validity.
+ * remaining validity. An Entra token or a refresh token that has expired, or expires within a
+ * minute, is an error, never an answer.
  */
 import type { Logger, Provider } from "@kubelet-credential-provider/core";
-import { CredentialProviderError, defineProvider } from "@kubelet-credential-provider/core";
+import {
+  assertCredentialFresh,
+  CredentialProviderError,
+  defineProvider,
+} from "@kubelet-credential-provider/core";
 import type { AzureConfig } from "./azure-config.ts";
 import { loadAzureConfig } from "./azure-config.ts";
+import { acrExchangeEndpoint, entraTokenEndpoint, IMDS_TOKEN_ENDPOINT } from "./endpoints.ts";
 import { toEntraError } from "./errors.ts";
 import { exchangeForRefreshToken, fetchChallenge } from "./exchange.ts";
 import { describeLoginServer, parseLoginServer, registryOfImage } from "./hosts.ts";
@@ -76,7 +82,7 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
     description:
       "Azure Container Registry credentials for the kubelet: an Entra token from the node's or the service account's identity, exchanged for an ACR refresh token.",
     flags,
-    preload: async () => (await import("./azure.ts")).loadIdentity(),
+    preload: async () => (await import("./azure.ts")).loadAzureSdk(),
     positionals: [
       {
         name: "azure.json",
@@ -118,6 +124,7 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
           env: context.env,
           log,
           secrets,
+          http: context.http,
         });
         log.v(4, `asking for an Entra token for ${cloud.acrScope}`);
         return credential.getToken(cloud.acrScope, { abortSignal: signal });
@@ -130,6 +137,9 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
         3,
         `${what}: expires ${accessToken.expiresOnTimestamp ? new Date(accessToken.expiresOnTimestamp).toISOString() : "(not given)"}`,
       );
+      if (accessToken.expiresOnTimestamp !== undefined) {
+        assertCredentialFresh(accessToken.expiresOnTimestamp, _tokenEndpoint(identity, config), now());
+      }
 
       const tenant = tenantOf(identity, config);
       const refreshToken = await exchangeForRefreshToken(
@@ -141,7 +151,7 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
         },
         exchangeContext,
       );
-      const cacheDuration = _cacheDuration(refreshToken, now(), log);
+      const cacheDuration = _cacheDuration(refreshToken, server.host, now(), log);
 
       const keys = source ? [server.host, source] : [server.host];
       const login = { username: ACR_REFRESH_TOKEN_USERNAME, password: refreshToken };
@@ -157,7 +167,7 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
 /** The provider with @azure/identity: what the executable runs. */
 export const provider: AcrProvider = createAcrProvider();
 
-function _cacheDuration(refreshToken: string, now: number, log: Logger): string {
+function _cacheDuration(refreshToken: string, loginServer: string, now: number, log: Logger): string {
   const expiry = jwtExpiry(refreshToken);
   if (!expiry) {
     log.v(
@@ -166,6 +176,7 @@ function _cacheDuration(refreshToken: string, now: number, log: Logger): string 
     );
     return "0s";
   }
+  assertCredentialFresh(expiry, acrExchangeEndpoint(loginServer), now);
   const cacheDuration = cacheDurationFor(expiry, now);
   log.v(3, `ACR refresh token expires ${expiry.toISOString()}: cacheDuration ${cacheDuration}`);
   return cacheDuration;
@@ -177,6 +188,12 @@ async function _guard<T>(what: string, signal: AbortSignal, run: () => Promise<T
   } catch (error) {
     throw toEntraError(error, what, signal);
   }
+}
+
+/** Where the Entra token came from, as core's errors name it. */
+function _tokenEndpoint(identity: IdentitySpec, config: AzureConfig): string {
+  if (identity.kind === "managedIdentity") return IMDS_TOKEN_ENDPOINT;
+  return entraTokenEndpoint(config.cloud.authorityHost, identity.tenantId);
 }
 
 function _short(identity: IdentitySpec): string {
