@@ -34,6 +34,13 @@ function awsEnv(credentials: "static" | "imds" | "none" = "static"): Record<stri
   };
 }
 
+/** The EKS config with `args` for the provider. */
+function withArgs(...args: string[]): string {
+  return e2e.config("eks.yaml", (text) =>
+    text.replace("    apiVersion:", `    args: [${args.join(", ")}]\n    apiVersion:`),
+  );
+}
+
 async function lookup(
   images: string[],
   options: LookupOptions & { config?: string; credentials?: "static" | "imds" | "none" } = {},
@@ -182,12 +189,18 @@ describe("faults", () => {
     expect(e2e.emulator.calls("ecr.GetAuthorizationToken") - before).toBe(2);
   });
 
-  it("fails clearly on persistent 5xx", async () => {
-    e2e.emulator.fault("ecr.GetAuthorizationToken", { kind: "status", status: 503, times: 3 });
-    const run = await lookup([PRIVATE]);
+  it("--deadline 8s with ECR always 503: exit 1 before 8 s, one line naming ECR and the fault", async () => {
+    e2e.emulator.fault("ecr.GetAuthorizationToken", { kind: "status", status: 503 });
+    const started = Date.now();
+    const run = await lookup([PRIVATE], { config: withArgs("--deadline=8s") });
+    const elapsed = Date.now() - started;
     e2e.emulator.clearFaults("ecr.GetAuthorizationToken");
+    expect(elapsed).toBeLessThan(8_000);
     expect(run.code).toBe(1);
-    expect(run.entries[0]?.providers[0]?.error).toMatch(/ecr-credential-provider: cloud unavailable: /);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /: exit status 1: ecr-credential-provider: cloud unavailable: ECR GetAuthorizationToken \(us-west-2\) answered HTTP 503 for \d+ s \(\d+ attempts\)\n$/,
+    );
+    expect(run.pluginStderr.at(-1)?.trimEnd().split("\n")).toHaveLength(1);
   });
 
   it("gives up on a hanging endpoint at its deadline", async () => {
@@ -238,5 +251,99 @@ describe("faults", () => {
     const run = await lookup([PRIVATE, "public.ecr.aws/nginx/nginx"], { config });
     expect(run.code, run.stderr).toBe(0);
     expect(run.pluginStderr.join("")).not.toBe("");
+  });
+});
+
+describe("faults, on the provider's one outbound path (core's HTTP client)", () => {
+  it("IMDS answers 503 once: retried, then the instance role's credentials", async () => {
+    e2e.emulator.fault("imds.token", { kind: "status", status: 503, times: 1 });
+    const before = e2e.emulator.calls("imds.token");
+    const run = await lookup([PRIVATE], { credentials: "imds" });
+    expect(run.code, run.stderr).toBe(0);
+    expect(e2e.emulator.calls("imds.token") - before).toBe(2);
+    expect(lastTokenCall()).toMatchObject({ outcome: "ok", source: "imds" });
+  });
+
+  it("IMDS takes 1.5 s to answer once: waited for, not reported as missing credentials", async () => {
+    e2e.emulator.fault("imds.credentials", { kind: "slowHeaders", ms: 1_500, times: 1 });
+    const run = await lookup([PRIVATE], { credentials: "imds" });
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastTokenCall()).toMatchObject({ outcome: "ok", source: "imds" });
+  });
+
+  it("IMDS cuts its answer short once: retried at once, well before the deadline", async () => {
+    e2e.emulator.fault("imds.credentials", { kind: "truncated", times: 1 });
+    const before = e2e.emulator.calls("imds.credentials");
+    const started = Date.now();
+    const run = await lookup([PRIVATE], { credentials: "imds", config: withArgs("--deadline=20s") });
+    expect(run.code, run.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // The role's name and its credentials share the endpoint id: one more call than usual.
+    expect(e2e.emulator.calls("imds.credentials") - before).toBe(3);
+  });
+
+  it("IMDS credentials that are not JSON: one line naming IMDS, never the body", async () => {
+    // The role's name and its credentials share the endpoint id: the name passes, then the fault.
+    e2e.emulator.fault("imds.credentials", { kind: "slowHeaders", ms: 0, times: 1 });
+    e2e.emulator.fault("imds.credentials", { kind: "malformed", format: "jsonWithSecret" });
+    const run = await lookup([PRIVATE], { credentials: "imds" });
+    e2e.emulator.clearFaults("imds.credentials");
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /ecr-credential-provider: invalid response: IMDS credentials \(role [^)]+\) answered HTTP 200 with a body that is not JSON\n$/,
+    );
+  });
+
+  it("IMDS credentials that have expired: an error, not an answer", async () => {
+    e2e.emulator.fault("imds.credentials", { kind: "expired" });
+    const run = await lookup([PRIVATE], { credentials: "imds" });
+    e2e.emulator.clearFaults("imds.credentials");
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /ecr-credential-provider: invalid response: IMDS credentials \(role [^)]+\) issued a credential that had already expired/,
+    );
+  });
+
+  it("ECR throttles (400 ThrottlingException) three times: retried, then the token", async () => {
+    e2e.emulator.fault("ecr.GetAuthorizationToken", {
+      kind: "status",
+      status: 400,
+      body: '{"__type":"ThrottlingException","message":"Rate exceeded"}',
+      contentType: "application/x-amz-json-1.1",
+      times: 3,
+    });
+    const before = e2e.emulator.calls("ecr.GetAuthorizationToken");
+    const run = await lookup([PRIVATE]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(e2e.emulator.calls("ecr.GetAuthorizationToken") - before).toBe(4);
+  });
+
+  it("ECR answers more than 1 MiB: refused as too large, not read to the end", async () => {
+    e2e.emulator.fault("ecr.GetAuthorizationToken", { kind: "huge", times: 1 });
+    const run = await lookup([PRIVATE]);
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /ecr-credential-provider: invalid response: ECR GetAuthorizationToken \(us-west-2\) sent an answer larger than 1 MiB\n$/,
+    );
+  });
+
+  it("ECR issues a token that has already expired: an error, not exit 0 with cacheDuration 0s", async () => {
+    e2e.emulator.fault("ecr.GetAuthorizationToken", { kind: "expired", times: 1 });
+    const run = await lookup([PRIVATE]);
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /ecr-credential-provider: invalid response: ECR GetAuthorizationToken \(us-west-2\) issued a credential that had already expired/,
+    );
+  });
+
+  it("a registry host of another partition than its region's is refused before any call", async () => {
+    const config = e2e.config("eks.yaml");
+    const before = e2e.emulator.aws.authorizationTokenCalls().length;
+    const run = await lookup([`${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com.cn/app`], { config });
+    expect(run.code).toBe(1);
+    expect(run.entries[0]?.providers[0]?.error).toMatch(
+      /not this provider's registry: .*region us-east-1 is in the AWS partition aws, whose registries end in \.amazonaws\.com, not \.amazonaws\.com\.cn/,
+    );
+    expect(e2e.emulator.aws.authorizationTokenCalls().length).toBe(before);
   });
 });

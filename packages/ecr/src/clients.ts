@@ -1,9 +1,10 @@
 /**
  * The cloud calls the provider makes, as an interface: `aws.ts` implements it with the AWS SDK,
- * tests with fakes. Implementations may throw AWS SDK errors as the SDK throws them; the provider
- * maps them to typed errors (errors.ts).
+ * tests with fakes. Implementations send every request through `http` (core's one outbound path)
+ * and may throw AWS SDK errors as the SDK throws them; the provider maps them to typed errors
+ * (errors.ts).
  */
-import type { Logger, SecretRegistry } from "@kubelet-credential-provider/core";
+import type { HttpClient, Logger, SecretRegistry } from "@kubelet-credential-provider/core";
 
 /** AWS credentials: the node's, or a role's from STS. */
 export interface AwsCredentials {
@@ -36,10 +37,12 @@ export interface CallContext {
   log: Logger;
   /** Register every secret learned along the way (e.g. the node's credentials). */
   secrets: SecretRegistry;
+  /** The run's HTTP client: every request goes through it, the SDK's and IMDS's included. */
+  http: HttpClient;
 }
 
 export interface TokenRequest extends CallContext {
-  /** Credentials to sign with; undefined: the node's, from the AWS SDK's default chain. */
+  /** Credentials to sign with; undefined: the node's, found in the order of the AWS SDK's default chain. */
   credentials?: AwsCredentials;
 }
 

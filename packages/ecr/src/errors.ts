@@ -1,17 +1,17 @@
 /**
- * AWS SDK errors, turned into one clear line with a code. The SDK throws service exceptions
- * (`name` is the AWS error code, `$metadata` has the HTTP status and attempt count), Node network
- * errors (`code`), `TimeoutError`, `CredentialsProviderError` when the default chain finds nothing,
- * `EndpointError` for an impossible endpoint, and `AbortError`. Request ids, stacks and raw
- * responses are left out.
+ * What a cloud call threw, as a typed error. Typed errors only are read, never message text:
+ *
+ * - core's `CloudCallError` (the request handler's transport failures, retries exhausted, answers
+ *   too large) and any other `CredentialProviderError` pass through untouched;
+ * - the SDK's service exceptions (a 4xx answer the SDK parsed) by their `name`, the AWS error
+ *   code, and `$metadata.httpStatusCode`: a `CloudCallError` naming the endpoint, the code and the
+ *   status, never AWS's message (it is part of the answer's body);
+ * - an answer the SDK could not parse (`$metadata` without `$fault`): `malformed`;
+ * - `EndpointError` (a custom endpoint with a FIPS/dual-stack host), `AbortError`.
  */
-import type { ErrorCode } from "@kubelet-credential-provider/core";
-import {
-  CredentialProviderError,
-  errorCodeOf,
-  networkErrorCodes,
-  tlsErrorCodes,
-} from "@kubelet-credential-provider/core";
+import type { CloudFault } from "@kubelet-credential-provider/core";
+import { CloudCallError, CredentialProviderError } from "@kubelet-credential-provider/core";
+import { THROTTLING_CODES } from "./aws-codes.ts";
 
 /** The call that failed, for the message: `ECR GetAuthorizationToken (us-west-2)`. */
 export interface CloudCall {
@@ -20,164 +20,95 @@ export interface CloudCall {
   region: string;
 }
 
-const THROTTLING = new Set([
-  "BandwidthLimitExceeded",
-  "EC2ThrottledException",
-  "LimitExceededException",
-  "PriorRequestNotComplete",
-  "ProvisionedThroughputExceededException",
-  "RequestLimitExceeded",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "SlowDown",
-  "ThrottledException",
-  "Throttling",
-  "ThrottlingException",
-  "TooManyRequestsException",
-  "TransactionInProgressException",
-]);
-
-const AUTH = new Set([
-  "AccessDenied",
-  "AccessDeniedException",
-  "AuthFailure",
-  "ExpiredToken",
-  "ExpiredTokenException",
-  "IDPRejectedClaim",
-  "IncompleteSignature",
-  "InvalidAccessKeyId",
-  "InvalidClientTokenId",
-  "InvalidIdentityToken",
-  "InvalidSignatureException",
-  "InvalidToken",
-  "MissingAuthenticationToken",
-  "MissingAuthenticationTokenException",
-  "NotAuthorized",
-  "RegionDisabledException",
-  "RequestExpired",
-  "SignatureDoesNotMatch",
-  "UnauthorizedOperation",
-  "UnrecognizedClientException",
-]);
-
-const SERVER = new Set([
-  "IDPCommunicationError",
-  "InternalError",
-  "InternalFailure",
-  "InternalServerError",
-  "ServerException",
-  "ServiceUnavailable",
-  "ServiceUnavailableException",
-]);
-
 export const MISSING_CREDENTIALS_HINT =
   "give the node AWS credentials: an EC2 instance profile (IMDS, unless AWS_EC2_METADATA_DISABLED is set), " +
   "or in this provider's env in the kubelet config AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
   "AWS_PROFILE with AWS_SHARED_CREDENTIALS_FILE/AWS_CONFIG_FILE, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE";
 
-interface SdkErrorShape {
+interface _SdkErrorShape {
   name?: unknown;
   message?: unknown;
-  code?: unknown;
   $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown; attempts?: unknown };
-  cause?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+/** The endpoint of a call in words: `ECR GetAuthorizationToken (us-west-2)`. */
+export function endpointOf(call: CloudCall): string {
+  return `${call.service} ${call.operation} (${call.region})`;
 }
 
 /**
- * Maps anything a cloud call threw to a typed error. A `CredentialProviderError` passes through;
- * once `signal` has fired, the harness's own timeout error is what is reported.
+ * Maps anything a cloud call threw to a typed error. Once `signal` has fired, the harness's own
+ * timeout error is what is reported.
+ *
+ * @param endpoint the call, in words
  */
-export function toCloudError(error: unknown, call: CloudCall, signal?: AbortSignal): CredentialProviderError {
+export function toCloudError(
+  error: unknown,
+  endpoint: string,
+  signal?: AbortSignal,
+): CredentialProviderError {
   if (error instanceof CredentialProviderError) return error;
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
     return reason instanceof CredentialProviderError
       ? reason
-      : new CredentialProviderError("TIMEOUT", `${_where(call)}: aborted at the deadline`);
+      : new CredentialProviderError("TIMEOUT", `${endpoint}: aborted at the deadline`);
   }
-  const shape = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape;
+  const shape = (typeof error === "object" && error !== null ? error : {}) as _SdkErrorShape;
   const name = typeof shape.name === "string" ? shape.name : "Error";
-  const message = _clean(typeof shape.message === "string" ? shape.message : String(error));
-  const code = errorCodeOf(shape);
   const status =
     typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined;
-  const attempts = typeof shape.$metadata?.attempts === "number" ? shape.$metadata.attempts : undefined;
-  const where = _where(call);
-  const detail = (label?: string) => {
-    const text =
-      label === undefined ? message : message && message !== label ? `${label}: ${message}` : label;
-    const facts = [
-      status !== undefined && `HTTP ${status}`,
-      attempts !== undefined && attempts > 1 && `${attempts} attempts`,
-    ];
-    const suffix = facts.filter(Boolean).join(", ");
-    return `${where}: ${text}${suffix ? ` (${suffix})` : ""}`;
-  };
-  const typed = (errorCode: ErrorCode, text: string) =>
-    new CredentialProviderError(errorCode, text, { cause: error });
+  const options = { cause: error };
 
-  if (name === "CredentialsProviderError") {
-    return typed(
-      "CLOUD_AUTH_FAILED",
-      `no AWS credentials for ${where}: ${message || name}; ${MISSING_CREDENTIALS_HINT}`,
-    );
-  }
-  if (name === "AbortError") return typed("TIMEOUT", `${where}: the request was aborted`);
-  if (
-    name === "EndpointError" ||
-    /^Invalid Configuration|does not support (FIPS|DualStack|one or both)/.test(message)
-  ) {
-    return typed(
+  if (name === "AbortError")
+    return new CredentialProviderError("TIMEOUT", `${endpoint}: the request was aborted`, options);
+  if (name === "EndpointError") {
+    return new CredentialProviderError(
       "CONFIG_INVALID",
-      `${where}: ${message} (a custom endpoint from AWS_ENDPOINT_URL* or endpoint_url cannot be combined with a FIPS or dual-stack registry host)`,
+      `${endpoint}: no endpoint fits the settings (a custom endpoint from AWS_ENDPOINT_URL* or endpoint_url cannot be combined with a FIPS or dual-stack registry host)`,
+      options,
     );
   }
-  if (status === 429 || THROTTLING.has(name)) return typed("CLOUD_THROTTLED", detail(name));
-  if (status === 401 || status === 403 || AUTH.has(name)) return typed("CLOUD_AUTH_FAILED", detail(name));
-  if ((status !== undefined && status >= 500) || shape.$fault === "server" || SERVER.has(name)) {
-    return typed("CLOUD_UNAVAILABLE", detail(name));
+  if (shape.$fault === "client" || shape.$fault === "server") {
+    const code = /^[A-Za-z][\w.]{0,127}$/.test(name) ? name : "an unnamed error";
+    const http = status === undefined ? "" : `, HTTP ${status}`;
+    let fault: CloudFault = "rejected";
+    let detail = `refused the call (${code}${http})`;
+    if (THROTTLING_CODES.has(name) || status === 429) {
+      fault = "throttled";
+      detail = `throttled (${code}${http})`;
+    } else if (shape.$fault === "server" || (status !== undefined && status >= 500)) {
+      fault = "server-error";
+      detail = `failed (${code}${http})`;
+    }
+    return new CloudCallError({ endpoint, fault, detail, status, cause: code }, options);
   }
-  if (code !== undefined && tlsErrorCodes.has(code)) {
-    return typed(
-      "CLOUD_UNAVAILABLE",
-      `${where}: TLS: ${message || code} (a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
+  if (shape.$metadata !== undefined && typeof shape.$metadata === "object") {
+    // The SDK could not read the answer: its message offers the raw response, which stays unread.
+    return new CloudCallError(
+      {
+        endpoint,
+        fault: "malformed",
+        status,
+        detail: `answered${status === undefined ? "" : ` HTTP ${status}`} with a body that could not be read`,
+      },
+      options,
     );
   }
-  if (/^proxy /.test(message)) return typed("CLOUD_UNAVAILABLE", detail());
-  if (name === "TimeoutError" || name === "RequestTimeout" || name === "RequestTimeoutException") {
-    // The HTTP handler's message names its own option; say what happened instead.
-    const ms = /(\d+) ms/.exec(message)?.[1];
-    const text = ms ? `no answer within ${ms} ms` : "no answer in time";
-    return typed(
-      "CLOUD_UNAVAILABLE",
-      `${where}: ${text}${attempts !== undefined && attempts > 1 ? ` (${attempts} attempts)` : ""}`,
-    );
+  if (name === "CredentialsProviderError") {
+    const message = typeof shape.message === "string" ? _firstLine(shape.message) : name;
+    return new CredentialProviderError("CONFIG_INVALID", `${endpoint}: ${message}`, options);
   }
-  if (code !== undefined && networkErrorCodes.has(code)) return typed("CLOUD_UNAVAILABLE", detail(code));
-  if (/^Deserialization error/i.test(message) || (status !== undefined && status < 300)) {
-    return typed(
-      "INVALID_RESPONSE",
-      `${where}: the answer could not be read${status ? ` (HTTP ${status})` : ""}`,
-    );
-  }
-  if (shape.$fault === "client" || (status !== undefined && status >= 400)) {
-    return typed("CLOUD_AUTH_FAILED", detail(name));
-  }
-  return typed("INTERNAL", `${where}: ${name}${message && message !== name ? `: ${message}` : ""}`);
+  const message = typeof shape.message === "string" ? _firstLine(shape.message) : "";
+  return new CredentialProviderError(
+    "INTERNAL",
+    `${endpoint}: ${name}${message && message !== name ? `: ${message}` : ""}`,
+    options,
+  );
 }
 
-function _where(call: CloudCall): string {
-  return `${call.service} ${call.operation} (${call.region})`;
-}
-
-/** The first line of a message, without request ids, cut to a readable length. */
-function _clean(message: string): string {
-  const line = (message.split(/\r?\n/, 1)[0] ?? "")
-    .replace(
-      /\s*[([]?\s*(?:Service: [^;)]*;\s*)?(?:Status Code: \d+;\s*)?(?:Error Code: [^;)]*;\s*)?Request ?ID:?\s*[\w-]+\s*[)\]]?/gi,
-      "",
-    )
-    .trim();
+function _firstLine(message: string): string {
+  const line = (message.split(/\r?\n/, 1)[0] ?? "").trim();
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

@@ -3,9 +3,12 @@
  * that look like ECR and must not be treated as ECR.
  */
 import { readFileSync } from "node:fs";
+import { partition } from "@aws-sdk/core/client";
 import { parseSchemelessUrl, safeParseImage, urlsMatch } from "@kubelet-credential-provider/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { describeEcrHost, ECR_PUBLIC_HOSTS, parseEcrHost } from "./hosts.ts";
+import type { PrivateEcrHost } from "./hosts.ts";
+import { describeEcrHost, ECR_PUBLIC_HOSTS, parseEcrHost, partitionMismatch } from "./hosts.ts";
 import { ECR_MATCH_IMAGES } from "./provider.ts";
 
 interface Vectors {
@@ -174,6 +177,121 @@ describe("partitions", () => {
     );
     expect(describeEcrHost(pub)).toBe(
       "ECR Public registry public.ecr.aws (token from ECR Public in us-east-1)",
+    );
+  });
+});
+
+describe("the host's DNS suffix and its region are in the same partition (the AWS SDK's table)", () => {
+  // This test's own facts, checked against the SDK's table below: one region of each partition,
+  // how its other regions are named, and which partitions each registry suffix serves.
+  const regions: Record<string, { region: string; prefixes: string[] }> = {
+    aws: { region: "us-west-2", prefixes: ["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"] },
+    "aws-cn": { region: "cn-north-1", prefixes: ["cn"] },
+    "aws-us-gov": { region: "us-gov-west-1", prefixes: ["us-gov"] },
+    "aws-eusc": { region: "eusc-de-east-1", prefixes: ["eusc-de"] },
+    "aws-iso": { region: "us-iso-east-1", prefixes: ["us-iso"] },
+    "aws-iso-b": { region: "us-isob-east-1", prefixes: ["us-isob"] },
+    "aws-iso-e": { region: "eu-isoe-west-1", prefixes: ["eu-isoe"] },
+    "aws-iso-f": { region: "us-isof-south-1", prefixes: ["us-isof"] },
+  };
+  const suffixes: Array<{ suffix: string; dualStack: boolean; partitions: string[] }> = [
+    { suffix: "amazonaws.com", dualStack: false, partitions: ["aws", "aws-us-gov"] },
+    { suffix: "amazonaws.com.cn", dualStack: false, partitions: ["aws-cn"] },
+    { suffix: "amazonaws.eu", dualStack: false, partitions: ["aws-eusc"] },
+    { suffix: "c2s.ic.gov", dualStack: false, partitions: ["aws-iso"] },
+    { suffix: "sc2s.sgov.gov", dualStack: false, partitions: ["aws-iso-b"] },
+    { suffix: "cloud.adc-e.uk", dualStack: false, partitions: ["aws-iso-e"] },
+    { suffix: "csp.hci.ic.gov", dualStack: false, partitions: ["aws-iso-f"] },
+    { suffix: "on.aws", dualStack: true, partitions: ["aws", "aws-us-gov"] },
+    { suffix: "on.amazonwebservices.com.cn", dualStack: true, partitions: ["aws-cn"] },
+  ];
+  const host = (region: string, suffix: string, dualStack: boolean, fips: boolean) =>
+    `123456789012.${dualStack ? "dkr-ecr" : "dkr.ecr"}${fips ? "-fips" : ""}.${region}.${suffix}`;
+  const parsed = (name: string): PrivateEcrHost => {
+    const ecr = parseEcrHost(name);
+    if (ecr?.kind !== "private") throw new Error(`${name} does not parse`);
+    return ecr;
+  };
+
+  it.each(Object.entries(regions))("the SDK places %s's regions where this test does", (name, { region }) => {
+    expect(partition(region).name).toBe(name);
+  });
+
+  const table = Object.entries(regions).flatMap(([name, { region }]) =>
+    suffixes.flatMap(({ suffix, dualStack, partitions }) =>
+      [false, true].map((fips) => ({
+        host: host(region, suffix, dualStack, fips),
+        accepted: partitions.includes(name),
+      })),
+    ),
+  );
+  it.each(table)("$host: accepted $accepted", ({ host: name, accepted }) => {
+    const why = partitionMismatch(parsed(name), partition);
+    expect(why === undefined).toBe(accepted);
+    if (!accepted)
+      expect(why).toMatch(
+        /^region \S+ is in the AWS partition aws[a-z-]*, whose (dual-stack )?registries end in \.\S+, not \.\S+$/,
+      );
+  });
+
+  it("property: any region name of a partition, with any suffix, FIPS or not", () => {
+    const partitionArb = fc.constantFrom(...Object.keys(regions));
+    fc.assert(
+      fc.property(
+        partitionArb.chain((name) =>
+          fc.record({
+            name: fc.constant(name),
+            prefix: fc.constantFrom(...(regions[name]?.prefixes ?? [])),
+          }),
+        ),
+        fc.constantFrom("east", "west", "north", "south", "central", "northeast", "southwest"),
+        fc.integer({ min: 1, max: 99 }),
+        fc.constantFrom(...suffixes),
+        fc.boolean(),
+        ({ name, prefix }, direction, n, { suffix, dualStack, partitions }, fips) => {
+          const ecr = parsed(host(`${prefix}-${direction}-${n}`, suffix, dualStack, fips));
+          expect(partitionMismatch(ecr, partition) === undefined).toBe(partitions.includes(name));
+        },
+      ),
+    );
+  });
+
+  it.each([
+    [
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn",
+      "region us-east-1 is in the AWS partition aws, whose registries end in .amazonaws.com, not .amazonaws.com.cn",
+    ],
+    [
+      "123456789012.dkr.ecr.cn-north-1.amazonaws.com",
+      "region cn-north-1 is in the AWS partition aws-cn, whose registries end in .amazonaws.com.cn, not .amazonaws.com",
+    ],
+    [
+      "123456789012.dkr.ecr.us-east-1.c2s.ic.gov",
+      "region us-east-1 is in the AWS partition aws, whose registries end in .amazonaws.com, not .c2s.ic.gov",
+    ],
+    [
+      "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com.cn",
+      "region us-gov-west-1 is in the AWS partition aws-us-gov, whose registries end in .amazonaws.com, not .amazonaws.com.cn",
+    ],
+    [
+      "123456789012.dkr-ecr.cn-north-1.on.aws",
+      "region cn-north-1 is in the AWS partition aws-cn, whose dual-stack registries end in .on.amazonwebservices.com.cn, not .on.aws",
+    ],
+    // A region the SDK does not know is in aws, as the SDK resolves its endpoint: not a China host.
+    [
+      "123456789012.dkr.ecr.lala-land-1.amazonaws.com.cn",
+      "region lala-land-1 is in the AWS partition aws, whose registries end in .amazonaws.com, not .amazonaws.com.cn",
+    ],
+  ])("%s: %s", (name, why) => {
+    expect(partitionMismatch(parsed(name), partition)).toBe(why);
+  });
+
+  it("FIPS or dual-stack in a partition without them is refused", () => {
+    const ecr = parsed("123456789012.dkr-ecr-fips.us-west-2.on.aws");
+    const without = { ...partition("us-west-2"), supportsFIPS: false };
+    expect(partitionMismatch(ecr, () => without)).toBe("the AWS partition aws has no FIPS endpoints");
+    expect(partitionMismatch(ecr, () => ({ ...partition("us-west-2"), supportsDualStack: false }))).toBe(
+      "the AWS partition aws has no dual-stack endpoints",
     );
   });
 });

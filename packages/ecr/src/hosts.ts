@@ -7,7 +7,9 @@
  *
  * The match is exact after lower-casing: a port, a trailing dot, userinfo, a path or any host that
  * merely contains an ECR name (`….amazonaws.com.evil.example`) is not ECR. Credentials are only
- * ever asked for, and handed out, for a host this module recognises.
+ * ever asked for, and handed out, for a host this module recognises, and whose DNS suffix is that
+ * of its region's partition by the AWS SDK's table (`partitionMismatch`, checked by the provider
+ * once the SDK is loaded: this module loads none of it).
  */
 
 /** The AWS partitions that serve ECR. */
@@ -132,4 +134,38 @@ export function describeEcrHost(ecr: EcrHost): string {
     `private ECR registry ${ecr.host}: account ${ecr.account}, region ${ecr.region}, ` +
     `partition ${ecr.partition}${variants ? `, ${variants} endpoint` : ""}`
   );
+}
+
+/** What the AWS SDK's partition table says of a region: `partition(region)` of `@aws-sdk/core/client`. */
+export interface PartitionInfo {
+  name: string;
+  dnsSuffix: string;
+  dualStackDnsSuffix: string;
+  supportsFIPS: boolean;
+  supportsDualStack: boolean;
+}
+
+/**
+ * Why a private ECR host does not belong to its region's partition, or undefined when it does.
+ * The host's DNS suffix must be the one of the partition the AWS SDK's table places its region in
+ * (a region no partition claims is in `aws`, as the SDK reads it): `us-east-1.amazonaws.com.cn`
+ * or `cn-north-1.amazonaws.com` would get a token from one partition for a registry of another.
+ * ECR's dual-stack registry names are the partition's dual-stack suffix with `on.` for `api.`.
+ *
+ * @param partitionOf the SDK's `partition` (injected: this module loads no SDK)
+ */
+export function partitionMismatch(
+  ecr: PrivateEcrHost,
+  partitionOf: (region: string) => PartitionInfo,
+): string | undefined {
+  const info = partitionOf(ecr.region);
+  const expected = ecr.dualStack ? info.dualStackDnsSuffix.replace(/^api\./, "on.") : info.dnsSuffix;
+  const kind = ecr.dualStack ? "dual-stack registries" : "registries";
+  if (ecr.dnsSuffix !== expected) {
+    return `region ${ecr.region} is in the AWS partition ${info.name}, whose ${kind} end in .${expected}, not .${ecr.dnsSuffix}`;
+  }
+  if (ecr.fips && !info.supportsFIPS) return `the AWS partition ${info.name} has no FIPS endpoints`;
+  if (ecr.dualStack && !info.supportsDualStack)
+    return `the AWS partition ${info.name} has no dual-stack endpoints`;
+  return undefined;
 }

@@ -43,13 +43,15 @@ describe("start-up cost", () => {
   // A request through a proxy that refuses at once: enough to build the client and send.
   const attempt = (method: string, extra = "") => `
     const { createAwsClients } = await import(${JSON.stringify(url("./aws.ts"))});
-    const { createLogger, SecretRegistry } = await import("@kubelet-credential-provider/core");
+    const { createHttpClient, createLogger, SecretRegistry } = await import("@kubelet-credential-provider/core");
     const secrets = new SecretRegistry();
+    const env = { HTTPS_PROXY: "http://127.0.0.1:1", AWS_ACCESS_KEY_ID: "AKIDPROBE", AWS_SECRET_ACCESS_KEY: "probe" };
+    // A deadline with room for one attempt only: the refused proxy is not retried.
+    const deadline = Date.now() + 1500;
     const request = {
       region: "us-west-2", fips: false, dualStack: false, signal: new AbortController().signal,
-      deadline: Date.now() + 20000, secrets,
-      log: createLogger({ name: "t", verbosity: 0, secrets, sink: { write() {} } }),
-      env: { HTTPS_PROXY: "http://127.0.0.1:1", AWS_ACCESS_KEY_ID: "AKIDPROBE", AWS_SECRET_ACCESS_KEY: "probe" }, ${extra}
+      deadline, secrets, env, http: createHttpClient({ userAgent: "probe", deadline, env }),
+      log: createLogger({ name: "t", verbosity: 0, secrets, sink: { write() {} } }), ${extra}
     };
     await createAwsClients().${method}(request).catch(() => {});`;
 

@@ -7,6 +7,7 @@ import type { ProviderContext } from "@kubelet-credential-provider/core";
 import {
   API_VERSION_V1,
   apiVersions,
+  CloudCallError,
   CredentialProviderError,
   createHttpClient,
   createLogger,
@@ -45,6 +46,7 @@ interface FakeOptions {
   answer?: AuthorizationToken;
   fail?: unknown;
   assumeFail?: unknown;
+  assumed?: AwsCredentials;
   hang?: boolean;
 }
 
@@ -75,7 +77,7 @@ function fakeClients(options: FakeOptions = {}) {
     async assumeRole(request) {
       calls.push({ method: "assumeRole", request });
       if (options.assumeFail) throw options.assumeFail;
-      return ASSUMED;
+      return options.assumed ?? ASSUMED;
     },
   };
   return { clients, calls };
@@ -159,13 +161,40 @@ describe("private ECR", () => {
     expect(calls[0]?.request).toMatchObject({ region: "us-west-2", fips: true });
   });
 
-  it('answers cacheDuration "0s" when ECR gives no expiry, and never a negative one', async () => {
+  it('answers cacheDuration "0s" when ECR gives no expiry', async () => {
     expect((await setup({ answer: { token: TOKEN } }).run(`${PRIVATE}/app`)).cacheDuration).toBe("0s");
-    const expired = { token: TOKEN, expiresAt: new Date(NOW - 1000) };
-    expect((await setup({ answer: expired }).run(`${PRIVATE}/app`)).cacheDuration).toBe("0s");
   });
 
-  it("passes the run's signal, env, log and secrets to the client", async () => {
+  it.each([
+    [
+      "has expired",
+      NOW - 1000,
+      "issued a credential that had already expired (at 2025-05-31T23:59:59.000Z); check the node's clock",
+    ],
+    [
+      "expires now",
+      NOW,
+      "issued a credential that had already expired (at 2025-06-01T00:00:00.000Z); check the node's clock",
+    ],
+    [
+      "expires within a minute",
+      NOW + 59_000,
+      "issued a credential that expires within a minute (at 2025-06-01T00:00:59.000Z); check the node's clock",
+    ],
+  ])("a token that %s is an error, never an answer", async (_, expiresAt, detail) => {
+    const { fail } = setup({ answer: { token: TOKEN, expiresAt: new Date(expiresAt) } });
+    const error = await fail(`${PRIVATE}/app`);
+    expect(error.code).toBe("INVALID_RESPONSE");
+    expect(error.message).toBe(`ECR GetAuthorizationToken (us-west-2) ${detail}`);
+    expect(error.message).not.toContain(PASSWORD);
+  });
+
+  it("a token valid for a minute more is answered, cached for half of it", async () => {
+    const { run } = setup({ answer: { token: TOKEN, expiresAt: new Date(NOW + 120_000) } });
+    expect((await run(`${PRIVATE}/app`)).cacheDuration).toBe("1m0s");
+  });
+
+  it("passes the run's signal, env, log, secrets and HTTP client to the client", async () => {
     const { run, calls, context } = setup({ env: { HTTPS_PROXY: "http://proxy.corp:3128" } });
     await run(`${PRIVATE}/app`);
     const request = calls[0]?.request;
@@ -173,6 +202,7 @@ describe("private ECR", () => {
     expect(request?.env).toBe(context.env);
     expect(request?.log).toBe(context.log);
     expect(request?.secrets).toBe(context.secrets);
+    expect(request?.http).toBe(context.http);
   });
 });
 
@@ -208,6 +238,26 @@ describe("refusing other registries", () => {
     ["user@123456789012.dkr.ecr.us-west-2.amazonaws.com/app", "BAD_REQUEST", "invalid image reference"],
     ["1234567890123.dkr.ecr.us-west-2.amazonaws.com/app", "NOT_MY_REGISTRY", "is not an Amazon ECR registry"],
     ["123456789012.dkr.ecr.us-west-2.amazonaws.lol/app", "NOT_MY_REGISTRY", "is not an Amazon ECR registry"],
+    [
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn/app",
+      "NOT_MY_REGISTRY",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn is not an Amazon ECR registry: region us-east-1 is in the AWS partition aws, whose registries end in .amazonaws.com, not .amazonaws.com.cn",
+    ],
+    [
+      "123456789012.dkr.ecr.cn-north-1.amazonaws.com/app",
+      "NOT_MY_REGISTRY",
+      "region cn-north-1 is in the AWS partition aws-cn, whose registries end in .amazonaws.com.cn, not .amazonaws.com",
+    ],
+    [
+      "123456789012.dkr.ecr.us-east-1.c2s.ic.gov/app",
+      "NOT_MY_REGISTRY",
+      "region us-east-1 is in the AWS partition aws, whose registries end in .amazonaws.com, not .c2s.ic.gov",
+    ],
+    [
+      "123456789012.dkr-ecr-fips.us-gov-west-1.on.amazonwebservices.com.cn/app",
+      "NOT_MY_REGISTRY",
+      "region us-gov-west-1 is in the AWS partition aws-us-gov, whose dual-stack registries end in .on.aws, not .on.amazonwebservices.com.cn",
+    ],
   ])("%s: %s, no cloud call", async (image, code, message) => {
     const { fail, calls } = setup();
     const error = await fail(image);
@@ -250,6 +300,17 @@ describe("--registry-mirror", () => {
     const { fail, calls } = setup({ flags });
     expect((await fail("mirror.example.com:8443/app")).code).toBe("NOT_MY_REGISTRY");
     expect((await fail("other.example.com/app")).code).toBe("NOT_MY_REGISTRY");
+    expect(calls).toEqual([]);
+  });
+
+  it("a target in the wrong partition is a configuration error naming the flag, before any call", async () => {
+    const target = "123456789012.dkr.ecr.cn-north-1.amazonaws.com";
+    const { fail, calls } = setup({ flags: { "registry-mirror": [`mirror.example.com:${target}`] } });
+    const error = await fail("mirror.example.com/app");
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toBe(
+      `--registry-mirror mirror.example.com:${target}: ${target} is not an Amazon ECR registry: region cn-north-1 is in the AWS partition aws-cn, whose registries end in .amazonaws.com.cn, not .amazonaws.com`,
+    );
     expect(calls).toEqual([]);
   });
 
@@ -343,7 +404,17 @@ describe("service-account mode", () => {
     const error = await fail(`${PRIVATE}/app`, annotated({ "eks.amazonaws.com/ecr-role-arn": ROLE }));
     expect(error.code).toBe("CLOUD_AUTH_FAILED");
     expect(error.message).toBe(
-      "STS AssumeRoleWithWebIdentity (us-west-2): AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity (HTTP 403)",
+      "STS AssumeRoleWithWebIdentity (us-west-2) refused the call (AccessDenied, HTTP 403)",
+    );
+    expect(calls.map((c) => c.method)).toEqual(["assumeRole"]);
+  });
+
+  it("a role's credentials that expire within a minute are an error, and ECR is not asked", async () => {
+    const { fail, calls } = setup({ assumed: { ...ASSUMED, expiration: new Date(NOW + 30_000) } });
+    const error = await fail(`${PRIVATE}/app`, annotated({ "eks.amazonaws.com/ecr-role-arn": ROLE }));
+    expect(error.code).toBe("INVALID_RESPONSE");
+    expect(error.message).toMatch(
+      /^STS AssumeRoleWithWebIdentity \(us-west-2\) issued a credential that expires within a minute/,
     );
     expect(calls.map((c) => c.method)).toEqual(["assumeRole"]);
   });
@@ -382,28 +453,49 @@ describe("secrets", () => {
 });
 
 describe("cloud errors", () => {
-  it("maps throttling that outlasted the SDK's retries", async () => {
+  it("throttling that outlasted core's retries is reported as core reports it", async () => {
+    const throttled = new CloudCallError({
+      endpoint: "ECR Public GetAuthorizationToken (us-east-1)",
+      fault: "throttled",
+      detail: "throttled (ThrottlingException, HTTP 400)",
+      status: 400,
+      cause: "ThrottlingException",
+      attempts: 12,
+      elapsedMs: 48_000,
+    });
+    const error = await setup({ fail: throttled }).fail("public.ecr.aws/a/b");
+    expect(error).toBe(throttled);
+    expect(error.code).toBe("CLOUD_THROTTLED");
+    expect(error.message).toBe(
+      "ECR Public GetAuthorizationToken (us-east-1) throttled (ThrottlingException, HTTP 400) for 48 s (12 attempts)",
+    );
+  });
+
+  it("an SDK service exception is named by its code and status, without AWS's message", async () => {
     const throttled = Object.assign(new Error("Rate exceeded"), {
       name: "ThrottlingException",
       $fault: "client",
-      $metadata: { httpStatusCode: 400, requestId: "r", attempts: 3 },
+      $metadata: { httpStatusCode: 400, requestId: "r", attempts: 1 },
     });
     const error = await setup({ fail: throttled }).fail("public.ecr.aws/a/b");
     expect(error.code).toBe("CLOUD_THROTTLED");
     expect(error.message).toBe(
-      "ECR Public GetAuthorizationToken (us-east-1): ThrottlingException: Rate exceeded (HTTP 400, 3 attempts)",
+      "ECR Public GetAuthorizationToken (us-east-1) throttled (ThrottlingException, HTTP 400)",
     );
   });
 
-  it("maps missing node credentials to CLOUD_AUTH_FAILED with how to fix it", async () => {
-    const missing = Object.assign(new Error("Could not load credentials from any providers"), {
-      name: "CredentialsProviderError",
+  it("a persistent IMDS failure is reported as what it is, not as missing credentials", async () => {
+    const imds = new CloudCallError({
+      endpoint: "IMDS token",
+      fault: "server-error",
+      detail: "answered HTTP 503",
+      status: 503,
+      attempts: 9,
+      elapsedMs: 40_000,
     });
-    const error = await setup({ fail: missing }).fail(`${PRIVATE}/app`);
-    expect(error.code).toBe("CLOUD_AUTH_FAILED");
-    expect(error.message).toMatch(
-      /^no AWS credentials for ECR GetAuthorizationToken \(us-west-2\): .*instance profile/,
-    );
+    const error = await setup({ fail: imds }).fail(`${PRIVATE}/app`);
+    expect(error.code).toBe("CLOUD_UNAVAILABLE");
+    expect(error.message).toBe("IMDS token answered HTTP 503 for 40 s (9 attempts)");
   });
 
   it("at the deadline, the harness's timeout is the error", async () => {

@@ -2,19 +2,26 @@
  * `ecr-credential-provider`: Amazon ECR and ECR Public credentials for the kubelet, a drop-in for
  * the Go plugin of kubernetes/cloud-provider-aws.
  *
- * For each request: the registry host from the image (lower-cased) must be an ECR host, or a
- * `--registry-mirror` SOURCE whose TARGET is one; anything else is refused before any cloud call.
+ * For each request: the registry host from the image (lower-cased) must be an ECR host whose DNS
+ * suffix is its region's partition's, or a `--registry-mirror` SOURCE whose TARGET is one;
+ * anything else is refused before any cloud call.
  * The token comes from `GetAuthorizationToken` in the host's region (ECR Public: us-east-1), signed
  * with the node's credentials, or in service-account mode with a role assumed through
  * `AssumeRoleWithWebIdentity` with the pod's token. The answer is keyed by the registry host (and
- * the mirror's), cached by registry for half the token's remaining validity.
+ * the mirror's), cached by registry for half the token's remaining validity; a token or a role's
+ * credentials that have expired, or expire within a minute, are an error, never an answer.
  */
 import type { CredentialProviderRequest, Provider, ProviderContext } from "@kubelet-credential-provider/core";
-import { CredentialProviderError, defineProvider, registryHostOf } from "@kubelet-credential-provider/core";
+import {
+  assertCredentialFresh,
+  CredentialProviderError,
+  defineProvider,
+  registryHostOf,
+} from "@kubelet-credential-provider/core";
 import type { AwsCredentials, CallContext, EcrClients } from "./clients.ts";
-import type { CloudCall } from "./errors.ts";
-import { toCloudError } from "./errors.ts";
-import { describeEcrHost, parseEcrHost } from "./hosts.ts";
+import { endpointOf, toCloudError } from "./errors.ts";
+import type { EcrHost } from "./hosts.ts";
+import { describeEcrHost, parseEcrHost, partitionMismatch } from "./hosts.ts";
 import { lookupMirror, parseRegistryMirrors } from "./mirrors.ts";
 import { cacheDurationFor, decodeAuthorizationToken } from "./token.ts";
 
@@ -68,7 +75,7 @@ export type EcrProvider = Provider<EcrFlags>;
 export interface EcrProviderOptions {
   /** The cloud clients; the AWS SDK ones (loaded on first use) by default. */
   clients?: EcrClients;
-  /** The clock for cacheDuration, in ms since the epoch. */
+  /** The clock for cacheDuration and the credentials' expiry checks, in ms since the epoch. */
   now?: () => number;
 }
 
@@ -103,6 +110,7 @@ export function createEcrProvider(options: EcrProviderOptions = {}): EcrProvider
       const ecr = direct ?? lookupMirror(mirrors, host);
       if (!ecr) throw _notEcr(host);
       if (!direct) log.v(2, `registry ${host} is a mirror of ${ecr.host} (--registry-mirror)`);
+      await _checkPartition(ecr, direct ? undefined : host);
       log.v(2, describeEcrHost(ecr));
 
       const call: CallContext = {
@@ -114,19 +122,22 @@ export function createEcrProvider(options: EcrProviderOptions = {}): EcrProvider
         env: context.env,
         log,
         secrets,
+        http: context.http,
       };
       const api = await loadClients();
-      const credentials = await _serviceAccountCredentials(request, context, call, api);
+      const credentials = await _serviceAccountCredentials(request, context, call, api, now);
 
       const service = ecr.kind === "public" ? "ECR Public" : "ECR";
-      const tokenCall: CloudCall = { service, operation: "GetAuthorizationToken", region: ecr.region };
+      const endpoint = endpointOf({ service, operation: "GetAuthorizationToken", region: ecr.region });
       const tokenRequest = credentials ? { ...call, credentials } : call;
-      const answer = await _guard(tokenCall, signal, () =>
+      const answer = await _guard(endpoint, signal, () =>
         ecr.kind === "public" ? api.publicToken(tokenRequest) : api.privateToken(tokenRequest),
       );
       secrets.add(answer.token);
       const login = decodeAuthorizationToken(answer.token, service);
       secrets.add(login.password);
+      // A token that is (nearly) expired would be cached and refused by the registry.
+      if (answer.expiresAt) assertCredentialFresh(answer.expiresAt, endpoint, now());
       const cacheDuration = cacheDurationFor(answer.expiresAt, now());
       log.v(
         3,
@@ -157,6 +168,7 @@ async function _serviceAccountCredentials(
   context: ProviderContext<EcrFlags>,
   call: CallContext,
   api: EcrClients,
+  now: () => number,
 ): Promise<AwsCredentials | undefined> {
   const { log } = context;
   const token = request.serviceAccountToken;
@@ -186,24 +198,48 @@ async function _serviceAccountCredentials(
     3,
     `service-account mode: assuming ${roleArn} (from ${source}) with the pod's token in ${call.region}`,
   );
-  const credentials = await _guard(
-    { service: "STS", operation: "AssumeRoleWithWebIdentity", region: call.region },
-    call.signal,
-    () => api.assumeRole({ ...call, roleArn, webIdentityToken: token, sessionName: ROLE_SESSION_NAME }),
+  const endpoint = endpointOf({
+    service: "STS",
+    operation: "AssumeRoleWithWebIdentity",
+    region: call.region,
+  });
+  const credentials = await _guard(endpoint, call.signal, () =>
+    api.assumeRole({ ...call, roleArn, webIdentityToken: token, sessionName: ROLE_SESSION_NAME }),
   );
   context.secrets.add(credentials.secretAccessKey);
   context.secrets.add(credentials.sessionToken);
+  if (credentials.expiration) assertCredentialFresh(credentials.expiration, endpoint, now());
   log.v(3, `credentials: role ${roleArn}, expires ${credentials.expiration?.toISOString() ?? "(not given)"}`);
   return credentials;
 }
 
 /** Runs a cloud call and maps whatever it throws to a typed error; the deadline's error wins. */
-async function _guard<T>(call: CloudCall, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+async function _guard<T>(endpoint: string, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw toCloudError(error, call, signal);
+    throw toCloudError(error, endpoint, signal);
   }
+}
+
+/**
+ * Refuses, before any call, a private host whose DNS suffix is not its region's partition's, by
+ * the AWS SDK's partition table (loaded here, not at start-up).
+ *
+ * @param mirror the registry host the image named, when `ecr` is its --registry-mirror target
+ */
+async function _checkPartition(ecr: EcrHost, mirror: string | undefined): Promise<void> {
+  if (ecr.kind !== "private") return;
+  const { partition } = await import("@aws-sdk/core/client");
+  const why = partitionMismatch(ecr, partition);
+  if (!why) return;
+  if (mirror === undefined) {
+    throw new CredentialProviderError("NOT_MY_REGISTRY", `${ecr.host} is not an Amazon ECR registry: ${why}`);
+  }
+  throw new CredentialProviderError(
+    "CONFIG_INVALID",
+    `--registry-mirror ${mirror}:${ecr.host}: ${ecr.host} is not an Amazon ECR registry: ${why}`,
+  );
 }
 
 function _notEcr(host: string): CredentialProviderError {
