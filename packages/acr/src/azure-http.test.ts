@@ -149,6 +149,17 @@ describe("the failure kept for the operator", () => {
     expect(azure.lastFailure()).toBe(error);
   });
 
+  it.each([
+    ["a bare JSON string", JSON.stringify('{"access_token":"tok-in-a-string"}')],
+    ["an array", "[]"],
+    ["null", "null"],
+  ])("a 200 with %s is malformed, naming the endpoint and not the body", async (_what, body) => {
+    const { azure } = setup(answer(200, body, { "content-type": "application/json" }));
+    const error = await rejection(azure.httpClient.sendRequest(tokenRequest()));
+    expect(error).toMatchObject({ code: "INVALID_RESPONSE", fault: "malformed", endpoint: ENTRA });
+    expect((error as Error).message).toBe(`${ENTRA} answered HTTP 200 with a body that is not a JSON object`);
+  });
+
   it("a refusal that is not JSON reaches the SDK without its body (which the SDK would quote)", async () => {
     const { azure } = setup(
       answer(401, "Unauthorized: client_secret=leaked-by-a-proxy", { "www-authenticate": "Basic realm=/x" }),

@@ -92,13 +92,15 @@ export function createAzureHttp(options: AzureHttpOptions): AzureHttp {
     }
     const parsed = _json(response);
     if (response.status >= 200 && response.status < 300) {
-      if (parsed === undefined) {
+      // Every token answer is a JSON object: anything else (a bare string, an array) would reach
+      // the SDK as an answer without a token and come out as its own misleading message.
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         fail(
           new CloudCallError({
             endpoint,
             fault: "malformed",
             status: response.status,
-            detail: `answered HTTP ${response.status} with a body that is not JSON`,
+            detail: `answered HTTP ${response.status} with a body that is not ${parsed === undefined ? "JSON" : "a JSON object"}`,
           }),
         );
       }

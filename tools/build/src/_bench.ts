@@ -294,3 +294,88 @@ export async function measure({ rounds, variants, warmup = 0 }: MeasureOptions):
   });
   return { rounds, gnuTime: gnuTime !== undefined, results, samples, callsByEndpoint };
 }
+
+export interface BurstOptions {
+  /** The provider, as nodeSetups() sets it up. */
+  variant: Variant;
+  /** Concurrent execs. */
+  execs: number;
+  /** How often to sample the execs' resident memory. */
+  sampleEveryMs?: number;
+}
+
+export interface BurstResult {
+  name: string;
+  execs: number;
+  answered: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** The most memory all execs of the burst held at once (summed VmRSS, sampled). */
+  peakTotalRssMb: number;
+}
+
+/**
+ * A node booting with many images: `execs` processes of one provider at once (against whatever
+ * throttling the caller set on the emulator), each timed from its spawn to its exit; their
+ * resident memory is summed from /proc every few ms for the burst's peak.
+ */
+export async function measureBurst({
+  variant,
+  execs,
+  sampleEveryMs = 20,
+}: BurstOptions): Promise<BurstResult> {
+  const { readFileSync } = await import("node:fs");
+  const live = new Set<number>();
+  let peakKb = 0;
+  const sampler = setInterval(() => {
+    let total = 0;
+    for (const pid of live) {
+      try {
+        const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+        total += Number(kb ?? 0);
+      } catch {
+        // exited between the set and the read
+      }
+    }
+    peakKb = Math.max(peakKb, total);
+  }, sampleEveryMs);
+  const [file, ...args] = variant.command;
+  const runs = await Promise.all(
+    Array.from(
+      { length: execs },
+      () =>
+        new Promise<{ ms: number; code: number | null }>((resolveRun, reject) => {
+          const started = process.hrtime.bigint();
+          const child = spawn(file as string, args, {
+            env: variant.env ?? {},
+            stdio: ["pipe", "ignore", "ignore"],
+          });
+          if (child.pid) live.add(child.pid);
+          child.on("error", reject);
+          child.on("close", (code) => {
+            if (child.pid) live.delete(child.pid);
+            resolveRun({ ms: Number(process.hrtime.bigint() - started) / 1e6, code });
+          });
+          child.stdin.on("error", () => {});
+          child.stdin.end(variant.stdin ?? "");
+        }),
+    ),
+  );
+  clearInterval(sampler);
+  const ms = runs.map((r) => r.ms);
+  return {
+    name: variant.name,
+    execs,
+    answered: runs.filter((r) => r.code === 0).length,
+    p50Ms: round(quantile(ms, 0.5), 0),
+    p99Ms: round(quantile(ms, 0.99), 0),
+    peakTotalRssMb: round(peakKb / 1024, 0),
+  };
+}
+
+/** The token API each provider's burst is throttled on (see test-e2e/adversarial's burst test). */
+export const BURST_TOKEN_ENDPOINTS: Readonly<Record<string, string>> = {
+  "ecr-credential-provider": "ecr.GetAuthorizationToken",
+  "acr-credential-provider": "entra.token",
+  "auth-provider-gcp": "gce.token",
+};
