@@ -27,7 +27,6 @@ describe("@kubelet-credential-provider/core exports", () => {
       "cacheKeyTypes",
       "cloudFaults",
       "configApiVersions",
-      "createEnvProxyAgent",
       "createHttpClient",
       "createLogger",
       "credentialProviderRequestSchema",

@@ -98,13 +98,11 @@ export {
   isApiVersion,
 } from "./protocol.ts";
 export { proxyForUrl } from "./proxy.ts";
-export type { EnvProxyAgentOptions } from "./proxy-agent.ts";
 export { decodeRequest, encodeResponse } from "./request.ts";
 export type { CacheDurationOptions } from "./sdk-helpers.ts";
 export {
   assertCredentialFresh,
   cacheDurationUntil,
-  createEnvProxyAgent,
   MIN_CREDENTIAL_VALIDITY_MS,
 } from "./sdk-helpers.ts";
 export { SecretRegistry } from "./secrets.ts";

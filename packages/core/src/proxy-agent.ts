@@ -1,7 +1,6 @@
 /**
- * An https.Agent that honours HTTPS_PROXY/NO_PROXY by tunnelling through the proxy with CONNECT.
- * Our own HTTP client uses it, and providers hand it to cloud SDKs that do not read the proxy
- * environment themselves (the AWS SDK for JavaScript v3).
+ * An https.Agent that honours HTTPS_PROXY/NO_PROXY by tunnelling through the proxy with CONNECT,
+ * for core's HTTP client (http.ts), which every provider's calls, its SDKs' included, go through.
  */
 import type { AgentOptions } from "node:https";
 import type { Duplex } from "node:stream";

@@ -1,8 +1,6 @@
 /** Small helpers that every provider needs and would otherwise each get slightly wrong. */
-import type https from "node:https";
 import { formatDuration } from "./duration.ts";
 import { CloudCallError } from "./errors.ts";
-import type { EnvProxyAgentOptions } from "./proxy-agent.ts";
 
 export interface CacheDurationOptions {
   /** Share of the remaining validity the kubelet may cache for. Default 0.5, as the ECR plugin does. */
@@ -52,13 +50,4 @@ export function assertCredentialFresh(
         ? `issued a credential that had already expired (at ${when}); check the node's clock`
         : `issued a credential that expires within a minute (at ${when}); check the node's clock`,
   });
-}
-
-/**
- * An https.Agent that honours HTTPS_PROXY and NO_PROXY, for cloud SDKs that do not (the AWS SDK
- * for JavaScript v3 takes it as `httpsAgent` of its Node HTTP handler). Loaded on demand.
- */
-export async function createEnvProxyAgent(options: EnvProxyAgentOptions = {}): Promise<https.Agent> {
-  const { EnvProxyAgent } = await import("./proxy-agent.ts");
-  return new EnvProxyAgent(options);
 }
