@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import {
+  assertCredentialFresh,
   cacheDurationUntil,
   defineProvider,
   CredentialProviderError as Failure,
@@ -36,6 +37,7 @@ export const provider = defineProvider({
     secrets.add(apiKey); // from now on, masked in every log line and error message
     log.v(2, `asking ${flags["token-url"]} for ${host}`);
     const response = await http.request(flags["token-url"], {
+      endpoint: "Example token service", // names the call in logs and errors
       method: "POST",
       headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
       body: JSON.stringify({ registry: host }),
@@ -48,6 +50,7 @@ export const provider = defineProvider({
       throw new Failure("CLOUD_AUTH_FAILED", "token service answer lacks username, password or expiresAt");
     }
     secrets.add(password);
+    assertCredentialFresh(new Date(expiresAt), "Example token service"); // never answer an expired one
     return {
       cacheKeyType: "Registry",
       cacheDuration: cacheDurationUntil(new Date(expiresAt)), // half the remaining validity
