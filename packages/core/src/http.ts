@@ -102,6 +102,12 @@ const _CONNECTION_CODES: Record<string, string> = {
   EPROTO: "broke the TLS handshake",
   UND_ERR_SOCKET: "dropped the connection",
 };
+// Our words, not the runtime's: Node's own suggest flags our executables do not take.
+const _TLS_PROBLEMS: Record<string, string> = {
+  CERT_HAS_EXPIRED: "the certificate has expired (or the node's clock is wrong)",
+  CERT_NOT_YET_VALID: "the certificate is not valid yet (or the node's clock is wrong)",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the certificate does not match the host name",
+};
 // A name that does not resolve will not resolve a second later either.
 const _FINAL_CONNECTION_CODES = new Set(["ENOTFOUND"]);
 
@@ -229,7 +235,7 @@ function _failureOf(error: unknown): _Failure {
   if (tlsErrorCodes.has(text)) {
     return {
       fault: "tls",
-      detail: `failed TLS verification: ${(error as Error).message} (${text}; a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
+      detail: `failed TLS verification: ${_TLS_PROBLEMS[text] ?? "the certificate is not trusted"} (${text}; a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
       cause: text,
       retryable: false,
       error,

@@ -36,6 +36,7 @@ function client(handler: Handler): { http: HttpClient; calls: Call[] } {
           Object.entries(answer.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
         ),
         body: Buffer.from(text),
+        endpoint: options?.endpoint ?? call.url.href,
         text: () => text,
         json: () => JSON.parse(text),
       };
