@@ -346,10 +346,12 @@ export async function measureBurst({
       () =>
         new Promise<{ ms: number; code: number | null }>((resolveRun, reject) => {
           const started = process.hrtime.bigint();
+          // A pipe, as the kubelet gives: a provider refuses to answer into /dev/null.
           const child = spawn(file as string, args, {
             env: variant.env ?? {},
-            stdio: ["pipe", "ignore", "ignore"],
+            stdio: ["pipe", "pipe", "ignore"],
           });
+          child.stdout.resume();
           if (child.pid) live.add(child.pid);
           child.on("error", reject);
           child.on("close", (code) => {
