@@ -4,11 +4,14 @@
  * real request against the emulator with nothing but the cloud's settings in the environment (no
  * PATH, no Node), also with NODE_OPTIONS set. The linux-arm64 ones run under qemu-user; without
  * it (a developer machine that has not installed it) their tests are skipped and say why, while
- * CI installs it (.ci/run) and then requires them.
+ * CI installs it (.ci/run) and then requires them. kubelet-credential-sim, which ships in every
+ * provider's release for the node installer, is checked the same way: its version, and a config
+ * merge (YAML in, the kubelet's validation) run by the binary alone.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
@@ -23,6 +26,12 @@ const arm64Required = process.env.CI === "true" || qemuAvailable;
 
 const PROVIDERS = ["ecr-credential-provider", "acr-credential-provider", "auth-provider-gcp"] as const;
 type ProviderName = (typeof PROVIDERS)[number];
+const SIM = "kubelet-credential-sim";
+const SIM_VERSION = (
+  JSON.parse(readFileSync(resolve(import.meta.dirname, "../../tools/kubelet-sim/package.json"), "utf8")) as {
+    version: string;
+  }
+).version;
 
 let emulator: Emulator;
 let setups: Map<string, NodeSetup>;
@@ -81,6 +90,49 @@ function answer(runner: string[], name: ProviderName, extraEnv: Record<string, s
   });
 }
 
+/**
+ * The simulator's release binary, alone (no PATH, NODE_OPTIONS set): its --version, then a provider
+ * added to a YAML config with a comment, which must stay, and the result valid for the kubelet.
+ */
+function expectSimWorks(runner: string[]): void {
+  const arch = runner.length > 0 ? "arm64" : "amd64";
+  const [command, ...prefix] = [...runner, join(releaseDir, `${SIM}-linux-${arch}`)];
+  const env = { NODE_OPTIONS: "--require /nonexistent" };
+  const run = (args: string[]) =>
+    spawnSync(command as string, [...prefix, ...args], { env, encoding: "utf8", timeout: 120_000 });
+  const version = run(["--version"]);
+  expect(version.stderr).toBe("");
+  expect(version.stdout).toBe(`${SIM} ${SIM_VERSION}\n`);
+  expect(version.status).toBe(0);
+
+  const dir = mkdtempSync(join(tmpdir(), "kcp-release-sim-"));
+  try {
+    const config = join(dir, "config.yaml");
+    writeFileSync(
+      config,
+      "# kept\napiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n" +
+        "- name: ecr-credential-provider\n  matchImages: ['*.dkr.ecr.*.amazonaws.com']\n" +
+        "  defaultCacheDuration: 12h\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n",
+    );
+    const entry = {
+      name: "auth-provider-gcp",
+      matchImages: ["*.gcr.io"],
+      defaultCacheDuration: "1m",
+      apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+    };
+    const set = run(["config", "set-provider", "--config", config, "--provider-json", JSON.stringify(entry)]);
+    expect(set.stderr).toBe("");
+    expect(set.stdout).toMatch(/^added auth-provider-gcp to /);
+    expect(set.status).toBe(0);
+    expect(readFileSync(config, "utf8")).toMatch(/^# kept\n/);
+    const validate = run(["validate", config]);
+    expect(validate.stdout).toBe("valid: 2 providers from 1 file\n");
+    expect(validate.status).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const ELF_AARCH64 = 183;
 
 /** The ELF header's e_machine: which CPU the binary is for. */
@@ -99,9 +151,9 @@ function expectAnswer(run: Run) {
 }
 
 describe("dist/release", () => {
-  it("lists every provider for linux-amd64 and linux-arm64 in SHA256SUMS, with matching digests", () => {
+  it("lists every provider and the simulator for linux-amd64 and linux-arm64 in SHA256SUMS, with matching digests", () => {
     const listed = sums();
-    const expected = PROVIDERS.flatMap((name) => [
+    const expected = [...PROVIDERS, SIM].flatMap((name) => [
       `${name}-linux-amd64`,
       ...(arm64Required ? [`${name}-linux-arm64`] : []),
     ]);
@@ -122,6 +174,9 @@ describe("dist/release", () => {
         expectAnswer(await answer([], name, { NODE_OPTIONS: "--require /nonexistent" }));
       });
     }
+    it(`${SIM} prints its version and merges a config with no PATH, and ignores NODE_OPTIONS`, () => {
+      expectSimWorks([]);
+    });
   });
 
   describe(
@@ -139,6 +194,15 @@ describe("dist/release", () => {
           120_000,
         );
       }
+      it.skipIf(!qemuAvailable && !arm64Required)(
+        `${SIM} prints its version and merges a config with no PATH, and ignores NODE_OPTIONS`,
+        () => {
+          if (!qemuAvailable) throw new Error("CI needs qemu-user for the arm64 binaries (see .ci/run)");
+          expect(_elfMachine(join(releaseDir, `${SIM}-linux-arm64`)), "ELF e_machine").toBe(ELF_AARCH64);
+          expectSimWorks(qemu);
+        },
+        240_000,
+      );
     },
   );
 });

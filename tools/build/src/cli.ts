@@ -3,8 +3,9 @@
  * standalone Linux binary in dist/bin/ at the repo root. Runs on the Node it embeds (the repo's
  * own Node 24), and calls turbo directly rather than through a nested pnpm.
  *
- * `pnpm build:release` (`--release`) also leaves, in dist/release/, each public package's
- * executables for every release target as `<name>-linux-<arch>`, and their SHA256SUMS. With
+ * `pnpm build:release` (`--release`) also leaves, in dist/release/, every released executable (each
+ * public package's, and kubelet-credential-sim, which ships with every provider: see
+ * executables.ts) for every release target as `<name>-linux-<arch>`, and their SHA256SUMS. With
  * `--release=auto` (what `pnpm test` uses), a target this machine cannot emulate is skipped with a
  * notice instead of failing the build.
  */
@@ -65,7 +66,7 @@ async function _buildRelease(skipUnavailable: boolean): Promise<void> {
   const releaseDir = join(root, "dist", "release");
   rmSync(releaseDir, { recursive: true, force: true });
   mkdirSync(releaseDir, { recursive: true });
-  const released = executables.filter((executable) => !executable.private);
+  const released = executables.filter((executable) => executable.released);
   const sums: string[] = [];
   for (const target of RELEASE_TARGETS) {
     const targetDir = isHost(target) ? outDir : join(root, "dist", `bin-linux-${target.arch}`);

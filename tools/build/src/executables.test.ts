@@ -61,6 +61,43 @@ describe("findExecutables", () => {
     });
   });
 
+  it("releases a public package's executables, and a private one's only when it ships with the providers", () => {
+    const root = workspace({
+      "packages/ecr": { version: "1.0.0", bin: { "ecr-credential-provider": "./dist/cli.js" } },
+      "examples/provider": {
+        version: "0.0.0",
+        private: true,
+        bin: { "example-credential-provider": "./dist/cli.js" },
+      },
+      "tools/kubelet-sim": {
+        version: "0.1.0",
+        private: true,
+        bin: { "kubelet-credential-sim": "./dist/cli.js" },
+        standalone: { releaseWithProviders: true },
+      },
+    });
+    expect(findExecutables(root).map((e) => [e.name, e.released])).toEqual([
+      ["ecr-credential-provider", true],
+      ["example-credential-provider", false],
+      ["kubelet-credential-sim", true],
+    ]);
+  });
+
+  it("puts every provider and the simulator of this repository into dist/release, and not the example", () => {
+    const executables = findExecutables(resolve(import.meta.dirname, "../../.."));
+    expect(
+      executables
+        .filter((e) => e.released)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual([
+      "acr-credential-provider",
+      "auth-provider-gcp",
+      "ecr-credential-provider",
+      "kubelet-credential-sim",
+    ]);
+  });
+
   it("finds the example provider in this repository", () => {
     const names = findExecutables(resolve(import.meta.dirname, "../../..")).map((e) => e.name);
     expect(names).toContain("example-credential-provider");

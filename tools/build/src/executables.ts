@@ -17,8 +17,14 @@ export interface Executable {
    * entry points that run through core's runProvider, which knows how to be snapshotted.
    */
   snapshot: boolean;
-  /** From a private package: built for the repo's own use (demo, tests), never released. */
+  /** From a private package: not published to npm. */
   private: boolean;
+  /**
+   * Built for every release target and put in dist/release: a public package's executables, and a
+   * private one's whose package.json says `"standalone": {"releaseWithProviders": true}` (the
+   * simulator, which the node installer needs and which ships with every provider's release).
+   */
+  released: boolean;
 }
 
 const WORKSPACE_DIRS = ["packages", "examples", "tools"];
@@ -38,7 +44,7 @@ export function findExecutables(root: string): Executable[] {
         version?: string;
         private?: boolean;
         bin?: Record<string, string>;
-        standalone?: { snapshot?: boolean };
+        standalone?: { snapshot?: boolean; releaseWithProviders?: boolean };
       };
       try {
         manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
@@ -53,6 +59,7 @@ export function findExecutables(root: string): Executable[] {
           entry: join(packageDir, entry),
           snapshot: manifest.standalone?.snapshot === true,
           private: manifest.private === true,
+          released: manifest.private !== true || manifest.standalone?.releaseWithProviders === true,
         });
       }
     }

@@ -1,6 +1,7 @@
 /**
- * The command line: `validate`, `lookup` and `verify`, as a function of argv and io that returns the
- * exit status, so that it runs in tests without a process. cli.ts is the only caller that exits.
+ * The command line: `validate`, `lookup`, `verify` and `config set-provider|remove-provider`, as a
+ * function of argv and io that returns the exit status, so that it runs in tests without a process.
+ * cli.ts is the only caller that exits.
  *
  * Exit status: 0 success; 1 the answer is a failure (invalid config, a plugin that failed or was
  * not run, an invalid image, credentials not accepted); 2 a mistake on the command line.
@@ -12,6 +13,12 @@ import {
   SecretRegistry,
 } from "@kubelet-credential-provider/core";
 import { type FlagDefs, flagHelp, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
+import {
+  REMOVE_PROVIDER_FLAGS,
+  runRemoveProvider,
+  runSetProvider,
+  SET_PROVIDER_FLAGS,
+} from "./config-commands.ts";
 import { checkPluginBinaries, KUBELET_PLUGIN_TIMEOUT_MS } from "./exec.ts";
 import { createKubeletSimulator } from "./lookup.ts";
 import { execCountLines, type LookupEntry, lookupJson, lookupText } from "./report.ts";
@@ -138,7 +145,45 @@ const _COMMANDS: Record<string, _Command> = {
     flags: _VERIFY_FLAGS,
     run: _verify,
   },
+  "config set-provider": {
+    summary: "add or replace one provider entry of a config file, keeping the rest",
+    usage: `${NAME} config set-provider --config FILE --provider-json JSON [--force] [--backup-dir DIR] [--dry-run]`,
+    about: [
+      "Reads FILE (JSON when it starts with '{', else YAML; a missing or empty file is a new",
+      "config), replaces the provider entry whose name is the given entry's, or adds it at the end,",
+      "and keeps every other provider and field (in YAML, comments and layout too). The result must",
+      "pass every rule of the kubelet (as validate) or nothing is written. FILE is replaced",
+      "atomically with its mode and owner, after a backup FILE.bak-YYYYMMDDThhmmssZ. A .json FILE is",
+      "written as JSON, a .yaml or .yml FILE as YAML, any other keeps its format. A FILE the kubelet",
+      "cannot read is left alone unless --force. Prints one line: what changed, or `unchanged`.",
+      "Exit status 0 when written or unchanged, 1 when refused, 2 for a usage mistake.",
+    ],
+    flags: SET_PROVIDER_FLAGS,
+    run: (args, _io, write, secrets) => runSetProvider(args, write, secrets),
+  },
+  "config remove-provider": {
+    summary: "remove one provider entry from a config file, keeping the rest",
+    usage: `${NAME} config remove-provider --config FILE --name NAME [--allow-empty] [--backup-dir DIR] [--dry-run]`,
+    about: [
+      "Removes the provider entry named NAME from FILE, with the guarantees of set-provider (the",
+      "rest kept, the result checked, an atomic write after a backup). A FILE without that entry,",
+      "an empty FILE or none is `unchanged` (exit 0). The kubelet does not start with no providers,",
+      "so removing the last one is refused unless --allow-empty, which writes `providers: []` and",
+      "warns. Exit status 0 when written or unchanged, 1 when refused, 2 for a usage mistake.",
+    ],
+    flags: REMOVE_PROVIDER_FLAGS,
+    run: (args, _io, write, secrets) => runRemoveProvider(args, write, secrets),
+  },
 };
+
+/** The words that name a command: `config` takes a second one. */
+function _commandName(first: string, rest: readonly string[]): { name: string; consumed: number } {
+  const second = rest[0];
+  if (first === "config" && second !== undefined && !second.startsWith("-")) {
+    return { name: `config ${second}`, consumed: 1 };
+  }
+  return { name: first, consumed: 0 };
+}
 
 /** Runs the command line. Never rejects; never prints a stack trace. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -149,32 +194,47 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   };
   const [first, ...rest] = argv;
   let command: _Command | undefined;
+  let commandName = "";
   try {
     if (first === undefined) {
       write.err(_topHelp().join("\n"));
       return EXIT_USAGE;
     }
     if (first === "--help" || first === "-h" || first === "help") {
-      const topic = first === "help" ? rest[0] : undefined;
-      const target = topic === undefined ? undefined : _COMMANDS[topic];
+      const words = first === "help" ? rest : [];
+      const topic = words[0] === undefined ? undefined : _commandName(words[0], words.slice(1)).name;
+      const target = topic === undefined || !Object.hasOwn(_COMMANDS, topic) ? undefined : _COMMANDS[topic];
       if (topic !== undefined && target === undefined)
         throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
       write.out((target === undefined ? _topHelp() : _commandHelp(target)).join("\n"));
+      return EXIT_OK;
+    }
+    if (first === "config" && (rest.length === 0 || rest[0] === "--help" || rest[0] === "-h")) {
+      const help = _configHelp().join("\n");
+      if (rest.length === 0) {
+        write.err(help);
+        return EXIT_USAGE;
+      }
+      write.out(help);
       return EXIT_OK;
     }
     if (first === "--version") {
       write.out(`${NAME} ${VERSION}`);
       return EXIT_OK;
     }
-    command = Object.hasOwn(_COMMANDS, first) ? _COMMANDS[first] : undefined;
+    const named = _commandName(first, rest);
+    commandName = named.name;
+    command = Object.hasOwn(_COMMANDS, named.name) ? _COMMANDS[named.name] : undefined;
     if (command === undefined) {
       throw new UsageError(
         first.startsWith("-")
           ? `unknown flag ${JSON.stringify(first)}`
-          : `unknown command ${JSON.stringify(first)}`,
+          : named.name === "config"
+            ? `config takes a command first: ${_configCommands().join(" or ")}`
+            : `unknown command ${JSON.stringify(named.name)}`,
       );
     }
-    const args = parseArgs(rest, command.flags);
+    const args = parseArgs(rest.slice(named.consumed), command.flags);
     if (args.help) {
       write.out(_commandHelp(command).join("\n"));
       return EXIT_OK;
@@ -186,7 +246,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run(args, io, write, secrets);
   } catch (error) {
     if (error instanceof UsageError) {
-      const see = command === undefined ? `${NAME} --help` : `${NAME} ${first} --help`;
+      const see = command === undefined ? `${NAME} --help` : `${NAME} ${commandName} --help`;
       write.err(`${NAME}: ${safeLine(error.message, secrets)} (see ${see})`);
       return EXIT_USAGE;
     }
@@ -195,12 +255,30 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
+function _configCommands(): string[] {
+  return Object.keys(_COMMANDS)
+    .filter((name) => name.startsWith("config "))
+    .map((name) => name.slice("config ".length));
+}
+
+function _configHelp(): string[] {
+  return [
+    `Usage: ${NAME} config COMMAND [flags]`,
+    "",
+    "Commands:",
+    ..._configCommands().map((name) => `  ${name.padEnd(15)}  ${_COMMANDS[`config ${name}`]?.summary ?? ""}`),
+    "",
+    `Run \`${NAME} config COMMAND --help\` for a command's flags.`,
+  ];
+}
+
 function _topHelp(): string[] {
   const names = Object.keys(_COMMANDS);
   const width = Math.max(...names.map((name) => name.length));
   return [
     `${NAME} ${VERSION}`,
-    "The kubelet's side of image credential provider plugins, for people debugging a pull.",
+    "The kubelet's side of image credential provider plugins, for people debugging a pull, and the",
+    "config edits a node installer needs.",
     "",
     `Usage: ${NAME} COMMAND [flags] [args]`,
     "",

@@ -16,8 +16,11 @@ export { parseArgs, UsageError } from "./args.ts";
 export { cacheBaseKey, cacheLifetimeNanos, GLOBAL_CACHE_KEY, PluginCache, registryOf } from "./cache.ts";
 export type { CliIo } from "./commands.ts";
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from "./commands.ts";
+export type { ConfigEdit, ConfigFormat, EditedConfig, EntryChange, ProviderEntry } from "./config-edit.ts";
+export { editConfigText, isJsonText, outputFormat } from "./config-edit.ts";
 export type { DecodeResult, PluginAuth, PluginResponse } from "./decode.ts";
 export { DECODE_ERROR, decodePluginResponse, invalidCacheKeyTypeError } from "./decode.ts";
+export { unifiedDiff } from "./diff.ts";
 export type { PluginRun, PluginRunResult } from "./exec.ts";
 export {
   checkPluginBinaries,

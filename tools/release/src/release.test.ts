@@ -6,9 +6,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { listPublicPackages, toWorkspacePackage } from "./pack.ts";
+import { listPublicPackages, listWorkspacePackages, toWorkspacePackage } from "./pack.ts";
 import {
   changelogSection,
+  companionBins,
   parseReleaseTag,
   parseSha256Sums,
   prepareReleases,
@@ -97,7 +98,18 @@ describe("GitHub release assets", () => {
     await writeFile(join(dir, ".keep"), "");
     await mkdir(join(root, "packages/ecr"), { recursive: true });
     await mkdir(join(root, "packages/core"), { recursive: true });
-    await writeFile(join(root, "pnpm-workspace.yaml"), "packages:\n  - packages/*\n");
+    await mkdir(join(root, "tools/kubelet-sim"), { recursive: true });
+    await writeFile(join(root, "pnpm-workspace.yaml"), "packages:\n  - packages/*\n  - tools/*\n");
+    await writeFile(
+      join(root, "tools/kubelet-sim/package.json"),
+      JSON.stringify({
+        name: "@x/kubelet-sim",
+        version: "0.1.0",
+        private: true,
+        bin: { "kubelet-credential-sim": "./dist/cli.js" },
+        standalone: { releaseWithProviders: true },
+      }),
+    );
     await writeFile(
       join(root, "packages/ecr/package.json"),
       JSON.stringify({
@@ -125,7 +137,7 @@ describe("GitHub release assets", () => {
     return { dir, root, dist, out: join(dir, "out") };
   }
 
-  it("are the package's binaries for amd64 and arm64 and a SHA256SUMS of just those", async () => {
+  it("are the package's binaries and the simulator's for amd64 and arm64, and a SHA256SUMS of just those", async () => {
     const { root, dist, out } = await fakeRelease();
     const plans = await prepareReleases({
       tags: ["@x/ecr@0.2.0", "@x/core@0.2.0"],
@@ -138,13 +150,20 @@ describe("GitHub release assets", () => {
     expect(ecr?.assets.map((asset) => basename(asset))).toEqual([
       "ecr-credential-provider-linux-amd64",
       "ecr-credential-provider-linux-arm64",
+      "kubelet-credential-sim-linux-amd64",
+      "kubelet-credential-sim-linux-arm64",
       "SHA256SUMS",
     ]);
-    const sums = await readFile(ecr?.assets[2] ?? "", "utf8");
+    const sums = await readFile(ecr?.assets[4] ?? "", "utf8");
     expect(sums).toBe(
       `${sha("binary ecr-credential-provider-linux-amd64")}  ecr-credential-provider-linux-amd64\n` +
-        `${sha("binary ecr-credential-provider-linux-arm64")}  ecr-credential-provider-linux-arm64\n`,
+        `${sha("binary ecr-credential-provider-linux-arm64")}  ecr-credential-provider-linux-arm64\n` +
+        `${sha("binary kubelet-credential-sim-linux-amd64")}  kubelet-credential-sim-linux-amd64\n` +
+        `${sha("binary kubelet-credential-sim-linux-arm64")}  kubelet-credential-sim-linux-arm64\n`,
     );
+    for (const asset of ecr?.assets.slice(0, 4) ?? []) {
+      expect(await readFile(asset, "utf8")).toBe(`binary ${basename(asset)}`);
+    }
     expect(await readFile(ecr?.notesFile ?? "", "utf8")).toBe("- faster\n");
     // a library gets a release with its notes and no assets
     expect(core?.assets).toEqual([]);
@@ -152,7 +171,7 @@ describe("GitHub release assets", () => {
     const commands: string[] = [];
     await publishGithubReleases(plans, { dryRun: true, log: (line) => commands.push(line) });
     expect(commands[0]).toMatch(
-      /^gh release create @x\/ecr@0\.2\.0 \S+ecr-credential-provider-linux-amd64 \S+ecr-credential-provider-linux-arm64 \S+SHA256SUMS --verify-tag --title @x\/ecr@0\.2\.0 --notes-file \S+NOTES\.md$/,
+      /^gh release create @x\/ecr@0\.2\.0 \S+ecr-credential-provider-linux-amd64 \S+ecr-credential-provider-linux-arm64 \S+kubelet-credential-sim-linux-amd64 \S+kubelet-credential-sim-linux-arm64 \S+SHA256SUMS --verify-tag --title @x\/ecr@0\.2\.0 --notes-file \S+NOTES\.md$/,
     );
     expect(commands[1]).toMatch(/^gh release create @x\/core@0\.2\.0 --verify-tag --title @x\/core@0\.2\.0 /);
   });
@@ -167,6 +186,34 @@ describe("GitHub release assets", () => {
     await expect(
       prepareReleases({ tags: ["@x/ecr@0.2.0"], distDir: dist, outDir: out, root }),
     ).rejects.toThrow(/ecr-credential-provider-linux-amd64 is not in .*SHA256SUMS/);
+  });
+
+  it("refuses a release whose simulator binary is missing or tampered with", async () => {
+    const { root, dist, out } = await fakeRelease();
+    await writeFile(join(dist, "kubelet-credential-sim-linux-amd64"), "tampered");
+    await expect(
+      prepareReleases({ tags: ["@x/ecr@0.2.0"], distDir: dist, outDir: out, root }),
+    ).rejects.toThrow("@x/ecr@0.2.0: kubelet-credential-sim-linux-amd64 does not match its SHA256SUMS line");
+    await writeFile(
+      join(dist, "kubelet-credential-sim-linux-amd64"),
+      "binary kubelet-credential-sim-linux-amd64",
+    );
+    const sums = await readFile(join(dist, "SHA256SUMS"), "utf8");
+    await writeFile(join(dist, "SHA256SUMS"), sums.replace(/^.*kubelet-credential-sim-linux-arm64\n/m, ""));
+    await expect(
+      prepareReleases({ tags: ["@x/ecr@0.2.0"], distDir: dist, outDir: out, root }),
+    ).rejects.toThrow(/kubelet-credential-sim-linux-arm64 is not in .*SHA256SUMS/);
+  });
+
+  it("ship kubelet-credential-sim with every provider of this repository", async () => {
+    const packages = await listWorkspacePackages();
+    expect(companionBins(packages)).toEqual(["kubelet-credential-sim"]);
+    const withBinaries = packages.filter((pkg) => !pkg.private && Object.keys(pkg.bin).length > 0);
+    expect(withBinaries.map((pkg) => pkg.name).sort()).toEqual([
+      "@kubelet-credential-provider/acr",
+      "@kubelet-credential-provider/ecr",
+      "@kubelet-credential-provider/gcp",
+    ]);
   });
 
   it("refuses a tag whose version is not the workspace's", async () => {

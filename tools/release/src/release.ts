@@ -3,7 +3,8 @@
 //   npm (trusted publishing and provenance need npm >= 11.5.1) and tagged `<name>@<version>`, the
 //   changesets tag convention;
 // - github-release: one GitHub release per published package, named after its tag, with the
-//   package's release binaries and a SHA256SUMS listing just those.
+//   package's release binaries, the simulator's (kubelet-credential-sim, which the node installer
+//   uses to merge the kubelet's config, ships with every provider) and a SHA256SUMS of just those.
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -142,8 +143,23 @@ export interface ReleasePlan {
 }
 
 /**
- * Prepare one GitHub release per tag in `outDir/<n>/`: the package's binaries copied from
- * `distDir` (checked against `distDir/SHA256SUMS`), a SHA256SUMS of just those, and the notes.
+ * The executables that ship with every release that has executables: those of the (private)
+ * packages whose package.json says `"standalone": {"releaseWithProviders": true}`, sorted.
+ */
+export function companionBins(packages: readonly WorkspacePackage[]): string[] {
+  const shipsWithProviders = (pkg: WorkspacePackage) =>
+    (pkg.manifest.standalone as { releaseWithProviders?: unknown } | undefined)?.releaseWithProviders ===
+    true;
+  return packages
+    .filter(shipsWithProviders)
+    .flatMap((pkg) => Object.keys(pkg.bin))
+    .sort();
+}
+
+/**
+ * Prepare one GitHub release per tag in `outDir/<n>/`: the package's binaries and, for a package
+ * with binaries, the companion ones ({@link companionBins}), copied from `distDir` (checked against
+ * `distDir/SHA256SUMS`), a SHA256SUMS of just those, and the notes.
  */
 export async function prepareReleases(options: {
   tags: string[];
@@ -153,6 +169,7 @@ export async function prepareReleases(options: {
 }): Promise<ReleasePlan[]> {
   const packages = await listWorkspacePackages(options.root ?? repoRoot);
   const byName = new Map(packages.map((pkg) => [pkg.name, pkg]));
+  const companions = companionBins(packages);
   let sums: Map<string, string> | undefined;
   const plans: ReleasePlan[] = [];
   for (const [index, tag] of options.tags.entries()) {
@@ -167,7 +184,8 @@ export async function prepareReleases(options: {
     const notesFile = join(dir, "NOTES.md");
     await writeFile(notesFile, `${notes}\n`);
     const assets: string[] = [];
-    const bins = Object.keys(pkg.bin).sort();
+    const own = Object.keys(pkg.bin).sort();
+    const bins = own.length === 0 ? [] : [...own, ...companions.filter((bin) => !own.includes(bin))];
     if (bins.length > 0) {
       sums ??= parseSha256Sums(await readFile(join(options.distDir, "SHA256SUMS"), "utf8"));
       const lines: string[] = [];
