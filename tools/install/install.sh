@@ -6,10 +6,23 @@
 # POSIX sh: runs under dash, busybox/alpine sh and bash. Needs curl or wget for URL sources, and
 # sha256sum, shasum or openssl to verify checksums. `install.sh --help` for usage.
 #
-# Every binary is verified against the release's SHA256SUMS before it is installed, and is put in
-# place atomically (a temporary file in the target directory, chmod 0755, then a rename), so a
-# kubelet running the provider never sees a half-written file.
+# It runs as root on every node, so it is written like a package manager's last step:
+# - every argument is validated before anything else happens (a fixed list of providers and
+#   architectures, semantic versions, 64-hex-digit checksums, absolute paths without control
+#   characters), and every value is then used quoted, as data: nothing is evaluated, no value goes
+#   into a sed script, pathname expansion is off (set -f);
+# - URLs are HTTPS only, redirects included (--allow-http lets a plain-HTTP source through, with a
+#   warning);
+# - nothing on the node changes until every requested binary is downloaded and verified (against
+#   the release's SHA256SUMS, or a checksum pinned with --sha256); then each binary is copied into a
+#   private directory next to its target, checked, and renamed over it, so a kubelet running the
+#   provider never sees a half-written file. A failure before the renames leaves the node as it was.
 set -eu
+# No value may ever turn into a list of files, nor be split on an inherited IFS.
+set -f
+IFS=$(printf ' \t\nx')
+IFS=${IFS%x}
+umask 022
 
 REPO="kubelet-credential-providers/kubelet-credential-providers"
 DEFAULT_SOURCE="https://github.com/${REPO}/releases/download/{tag}"
@@ -23,38 +36,53 @@ usage() {
 Usage: install.sh --provider ecr|acr|gcp[,...] (--version V | --source DIR_OR_URL) [flags]
 
 Installs kubelet image credential providers from kubelet-credential-providers into the kubelet's
---image-credential-provider-bin-dir, verified against the release's SHA256SUMS, and writes (--config)
-or prints (--print-config) a matching CredentialProviderConfig.
+--image-credential-provider-bin-dir, verified against the release's SHA256SUMS or a pinned
+checksum, and writes (--config) or prints (--print-config) a matching CredentialProviderConfig.
+Nothing changes on the node until every binary is downloaded and verified.
 
 Flags:
   --provider P       ecr (ecr-credential-provider), acr (acr-credential-provider) or
                      gcp (auth-provider-gcp); repeatable, or a comma list. Required.
-  --version V        the release to install: V for every provider, or ecr=V1,acr=V2. Without
-                     --source, assets come from the GitHub release at tag
-                     @kubelet-credential-provider/<provider>@<version> of ${REPO}.
-  --source S         a directory or an http(s) URL holding the assets <binary>-linux-<arch> and
+  --version V        the release to install, a semantic version (1.2.3, 1.2.3-rc.1): V for every
+                     provider, or ecr=V1,acr=V2. Without --source, assets come from the GitHub
+                     release at tag @kubelet-credential-provider/<provider>@<version> of ${REPO}.
+  --source S         a directory or an https:// URL holding the assets <binary>-linux-<arch> and
                      SHA256SUMS. {provider}, {version} and {tag} in S are replaced per provider.
-                     Default: ${DEFAULT_SOURCE}
+                     Redirects must lead to https:// URLs too. Default: ${DEFAULT_SOURCE}
+  --allow-http       accept an http:// --source (with a warning): the downloads, SHA256SUMS
+                     included, can then be changed on the way; pin the checksums with --sha256
+  --sha256 HASH      verify the binary against HASH (64 hex digits) instead of the downloaded
+                     SHA256SUMS, which is then not needed. HASH alone when one provider is
+                     installed; NAME=HASH per provider, NAME being ecr, acr, gcp, the binary's
+                     name, or the asset's name <binary>-linux-<arch> (a pin for the other
+                     architecture's asset is ignored, so one list serves amd64 and arm64 nodes).
+                     Repeatable, or a comma list.
   --arch A           amd64 or arm64 (default: from uname -m)
   --bin-dir D        where to install (default: ${DEFAULT_BIN_DIR}); must be the
                      kubelet's --image-credential-provider-bin-dir. EKS: /etc/eks/image-credential-provider,
                      AKS: /var/lib/kubelet/credential-provider, GKE: /home/kubernetes/bin
   --config FILE      write the CredentialProviderConfig to FILE (the kubelet's
-                     --image-credential-provider-config), atomically. A previous config not
-                     written by this script is kept as FILE.bak; a file that is not a
-                     CredentialProviderConfig is only replaced with --force.
+                     --image-credential-provider-config), atomically: JSON when FILE ends in
+                     .json, YAML otherwise. A previous config not written by this script is kept
+                     as FILE.bak; a file that is not a CredentialProviderConfig is only replaced
+                     with --force.
   --print-config     print the CredentialProviderConfig on stdout
   --azure-config F   the cloud config the acr provider reads (default: ${DEFAULT_AZURE_CONFIG})
   --force            replace a --config file that is not a CredentialProviderConfig (kept as FILE.bak)
-  --dry-run          say what would be done, change nothing
+  --restart-kubelet  restart the kubelet (systemctl restart kubelet) when the config changed: it
+                     reads the config only when it starts. Needs --config and systemd.
+  --dry-run          download and verify everything, print the config change as a unified diff
+                     (or the whole new config when there is no diff command), change nothing
   -h, --help         print this help
 
 Environment: INSTALL_RETRIES (download attempts, default 3), INSTALL_TIMEOUT (seconds per
-download, default 300).
+download, default 300), TMPDIR (where downloads are kept until they are verified: room for every
+requested binary is needed).
 EOF
 }
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
 die() {
   printf '%s: error: %s\n' "$PROG" "$*" >&2
   exit 1
@@ -64,38 +92,216 @@ usage_error() {
   exit 2
 }
 
-# ---- temporary files: everything created is listed here and removed on exit ------------------
-TMP_FILES=""
+# ---- private directories: removed on exit, whatever happens --------------------------------------
+# WORK_DIR (under TMPDIR) holds the downloads until they are verified; STAGE_BIN and STAGE_CFG sit
+# next to the targets so that putting a file in place is a rename on one file system. Each is one
+# directory made by mktemp -d and removed with rm -rf -- "$DIR": no list of files to split.
 WORK_DIR=""
-cleanup() {
-  for f in $TMP_FILES; do
-    rm -f "$f" 2>/dev/null || :
+STAGE_BIN=""
+STAGE_CFG=""
+# The topmost directory this run created for the bin dir and the config's directory ("" when none):
+# a failed run removes them again (only while they are empty), so no empty bin dir is left behind.
+CREATED_BIN_TOP=""
+CREATED_CFG_TOP=""
+BIN_DIR=""
+CFG_DIR=""
+
+# remove_created DIR TOP: remove DIR and its parents up to TOP, as long as they are empty.
+remove_created() {
+  [ -n "$2" ] || return 0
+  rc_d=$1
+  while rmdir -- "$rc_d" 2>/dev/null; do
+    [ "$rc_d" != "$2" ] || break
+    rc_d=$(parent_of "$rc_d")
   done
-  if [ -n "$WORK_DIR" ]; then rm -rf "$WORK_DIR" 2>/dev/null || :; fi
+}
+
+cleanup() {
+  cl_rc=$?
+  if [ -n "$STAGE_CFG" ]; then rm -rf -- "$STAGE_CFG" 2>/dev/null || :; fi
+  if [ -n "$STAGE_BIN" ]; then rm -rf -- "$STAGE_BIN" 2>/dev/null || :; fi
+  if [ -n "$WORK_DIR" ]; then rm -rf -- "$WORK_DIR" 2>/dev/null || :; fi
+  if [ "$cl_rc" -ne 0 ]; then
+    # The config's directory may have been created inside the bin dir's new tree: it goes first.
+    remove_created "$CFG_DIR" "$CREATED_CFG_TOP"
+    remove_created "$BIN_DIR" "$CREATED_BIN_TOP"
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# make_temp DIR NAME: sets MT_FILE to a new empty file in DIR (mode 0600), registered for cleanup.
-# (Not run in a command substitution, whose subshell would lose the registration.)
-make_temp() {
-  MT_FILE=$(mktemp "$1/.$2.XXXXXX" 2>/dev/null) || die "cannot create a temporary file in $1"
-  TMP_FILES="$TMP_FILES $MT_FILE"
+# ---- small helpers ----------------------------------------------------------------------------
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# has_ctrl VALUE: VALUE holds a control character (a newline, a tab, an escape...).
+has_ctrl() {
+  case "$1" in
+    *[[:cntrl:]]*) return 0 ;;
+    *) return 1 ;;
+  esac
 }
-# forget_temp FILE: FILE was renamed into place, do not remove it on exit.
-forget_temp() {
-  ft_rest=""
-  for f in $TMP_FILES; do
-    [ "$f" = "$1" ] || ft_rest="$ft_rest $f"
+
+# parent_of PATH: the directory PATH is in ("/" for a top-level one).
+parent_of() {
+  po_p=${1%/*}
+  printf '%s\n' "${po_p:-/}"
+}
+
+# strip_slashes PATH: PATH without trailing slashes ("/" stays "/").
+strip_slashes() {
+  ss_p=$1
+  while [ "$ss_p" != / ] && [ "${ss_p%/}" != "$ss_p" ]; do ss_p=${ss_p%/}; done
+  printf '%s\n' "$ss_p"
+}
+
+# replace_all STRING FROM TO: STRING with every FROM replaced by TO, both taken literally.
+replace_all() {
+  ra_in=$1
+  ra_out=""
+  while :; do
+    case "$ra_in" in
+      *"$2"*)
+        ra_out="$ra_out${ra_in%%"$2"*}$3"
+        ra_in=${ra_in#*"$2"}
+        ;;
+      *)
+        printf '%s\n' "$ra_out$ra_in"
+        return 0
+        ;;
+    esac
   done
-  TMP_FILES=$ft_rest
+}
+
+# Lists (--provider, --version, --sha256) are comma or space separated. list_next takes the next
+# non-empty item of LIST_REST into ITEM, and fails when none is left: no word splitting involved.
+LIST_REST=""
+ITEM=""
+list_next() {
+  while [ -n "$LIST_REST" ]; do
+    ITEM=${LIST_REST%%[, ]*}
+    case "$LIST_REST" in
+      *[,\ ]*) LIST_REST=${LIST_REST#*[, ]} ;;
+      *) LIST_REST="" ;;
+    esac
+    [ -z "$ITEM" ] || return 0
+  done
+  return 1
+}
+
+# map_get MAP KEY: the value of KEY in MAP ("key=value,key=value", whose keys and values were
+# validated and hold neither "," nor "="); fails when KEY is absent.
+map_get() {
+  mg_all=",$1,"
+  case "$mg_all" in
+    *",$2="*)
+      mg_v=${mg_all#*",$2="}
+      printf '%s\n' "${mg_v%%,*}"
+      ;;
+    *) return 1 ;;
+  esac
+}
+
+# is_num_id S: S is a number without a leading zero (a semver numeric identifier).
+is_num_id() {
+  case "$1" in
+    '' | *[!0-9]*) return 1 ;;
+    0) return 0 ;;
+    0*) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
+# is_dot_ids S NUMERIC_RULE: S is dot-separated non-empty identifiers of [0-9A-Za-z-]; with
+# NUMERIC_RULE=1, an all-digit identifier has no leading zero (semver pre-release rule).
+is_dot_ids() {
+  id_rest=$1
+  [ -n "$id_rest" ] || return 1
+  while :; do
+    id_one=${id_rest%%.*}
+    case "$id_one" in
+      '' | *[!0-9A-Za-z-]*) return 1 ;;
+    esac
+    if [ "$2" -eq 1 ]; then
+      case "$id_one" in
+        *[!0-9]*) ;;
+        *) is_num_id "$id_one" || return 1 ;;
+      esac
+    fi
+    case "$id_rest" in
+      *.*) id_rest=${id_rest#*.} ;;
+      *) return 0 ;;
+    esac
+  done
+}
+
+# is_semver V: V is a semantic version (semver.org 2.0.0), MAJOR.MINOR.PATCH[-PRE][+BUILD].
+is_semver() {
+  case "$1" in
+    '' | *[!0-9A-Za-z.+-]*) return 1 ;;
+  esac
+  [ "${#1}" -le 128 ] || return 1
+  sv_core=${1%%[-+]*}
+  sv_rest=${1#"$sv_core"}
+  case "$sv_core" in
+    *.*.*.*) return 1 ;;
+    *.*.*) ;;
+    *) return 1 ;;
+  esac
+  is_num_id "${sv_core%%.*}" || return 1
+  sv_mp=${sv_core#*.}
+  is_num_id "${sv_mp%%.*}" || return 1
+  is_num_id "${sv_mp#*.}" || return 1
+  case "$sv_rest" in
+    '') return 0 ;;
+    +*) is_dot_ids "${sv_rest#+}" 0 ;;
+    -*)
+      sv_pre=${sv_rest#-}
+      case "$sv_pre" in
+        *+*)
+          is_dot_ids "${sv_pre%%+*}" 1 || return 1
+          is_dot_ids "${sv_pre#*+}" 0
+          ;;
+        *) is_dot_ids "$sv_pre" 1 ;;
+      esac
+      ;;
+    *) return 1 ;;
+  esac
+}
+
+# is_sha256 H: H is 64 hex digits.
+is_sha256() {
+  case "$1" in
+    '' | *[!0-9a-fA-F]*) return 1 ;;
+  esac
+  [ "${#1}" -eq 64 ]
+}
+
+# ---- the providers: the one list of what can be installed ------------------------------------
+# provider_key NAME: the short name (ecr, acr, gcp) of a provider named by it or by its binary.
+provider_key() {
+  case "$1" in
+    ecr | ecr-credential-provider) echo ecr ;;
+    acr | acr-credential-provider) echo acr ;;
+    gcp | auth-provider-gcp) echo gcp ;;
+    *) return 1 ;;
+  esac
+}
+binary_of() {
+  case "$1" in
+    ecr) echo ecr-credential-provider ;;
+    acr) echo acr-credential-provider ;;
+    gcp) echo auth-provider-gcp ;;
+  esac
 }
 
 # ---- arguments --------------------------------------------------------------------------------
+# PROVIDERS, VERSIONS and PINS only ever hold validated values: provider keys from the list above,
+# semantic versions, hex checksums. PROVIDERS is a space-separated list of those keys.
 PROVIDERS=""
-VERSION_SPEC=""
+VERSIONS=""
+PINS=""
 SOURCE=""
 ARCH=""
 BIN_DIR="$DEFAULT_BIN_DIR"
@@ -104,28 +310,98 @@ PRINT_CONFIG=0
 AZURE_CONFIG="$DEFAULT_AZURE_CONFIG"
 FORCE=0
 DRY_RUN=0
+ALLOW_HTTP=0
+RESTART_KUBELET=0
 
 add_providers() {
-  ap_list=$(printf '%s' "$1" | tr ',' ' ')
-  [ -n "$(printf '%s' "$ap_list" | tr -d ' ')" ] || usage_error "--provider needs a value"
-  for p in $ap_list; do
-    case "$p" in
-      ecr | acr | gcp) ;;
-      ecr-credential-provider) p=ecr ;;
-      acr-credential-provider) p=acr ;;
-      auth-provider-gcp) p=gcp ;;
-      *) usage_error "unknown provider '$p': use ecr, acr or gcp" ;;
-    esac
+  LIST_REST=$1
+  ap_any=0
+  while list_next; do
+    ap_key=$(provider_key "$ITEM") || usage_error "unknown provider '$ITEM': use ecr, acr or gcp"
+    ap_any=1
     case " $PROVIDERS " in
-      *" $p "*) ;;
-      *) PROVIDERS="${PROVIDERS:+$PROVIDERS }$p" ;;
+      *" $ap_key "*) ;;
+      *) PROVIDERS="${PROVIDERS:+$PROVIDERS }$ap_key" ;;
     esac
+  done
+  [ "$ap_any" -eq 1 ] || usage_error "--provider needs a value"
+}
+
+# add_versions LIST: V (every provider) or P=V items, kept in VERSIONS as "key=V" ("*" for all).
+add_versions() {
+  LIST_REST=$1
+  av_any=0
+  while list_next; do
+    case "$ITEM" in
+      *=*)
+        av_key=$(provider_key "${ITEM%%=*}") || usage_error "--version: unknown provider '${ITEM%%=*}' in '$ITEM': use ecr, acr or gcp"
+        av_v=${ITEM#*=}
+        ;;
+      *)
+        av_key='*'
+        av_v=$ITEM
+        ;;
+    esac
+    is_semver "$av_v" || usage_error "invalid version '$av_v': a semantic version like 0.1.0 or 1.2.3-rc.1 is expected"
+    if av_old=$(map_get "$VERSIONS" "$av_key"); then
+      [ "$av_old" = "$av_v" ] || usage_error "--version gives two versions for ${av_key}: $av_old and $av_v"
+    else
+      VERSIONS="${VERSIONS:+$VERSIONS,}$av_key=$av_v"
+    fi
+    av_any=1
+  done
+  [ "$av_any" -eq 1 ] || usage_error "--version needs a value"
+}
+
+# pin_key NAME: what a --sha256 NAME=HASH pins: a provider key, or an asset <binary>-linux-<arch>.
+pin_key() {
+  if pk_key=$(provider_key "$1"); then
+    printf '%s\n' "$pk_key"
+    return 0
+  fi
+  case "$1" in
+    *-linux-amd64 | *-linux-arm64)
+      pk_key=$(provider_key "${1%-linux-*}") || return 1
+      printf '%s-linux-%s\n' "$(binary_of "$pk_key")" "${1##*-}"
+      ;;
+    *) return 1 ;;
+  esac
+}
+
+# add_pins LIST: HASH or NAME=HASH items, kept in PINS as "key=hash" ("*" for an unnamed one). An
+# empty LIST pins nothing (a setting that may be empty can always be passed).
+add_pins() {
+  LIST_REST=$1
+  while list_next; do
+    case "$ITEM" in
+      *=*)
+        ak_key=$(pin_key "${ITEM%%=*}") || usage_error "--sha256: unknown name '${ITEM%%=*}': use ecr, acr, gcp, a binary's name or <binary>-linux-<arch>"
+        ak_hash=${ITEM#*=}
+        ;;
+      *)
+        ak_key='*'
+        ak_hash=$ITEM
+        ;;
+    esac
+    is_sha256 "$ak_hash" || usage_error "--sha256: '$ak_hash' is not a SHA-256 checksum (64 hex digits)"
+    ak_hash=$(printf '%s\n' "$ak_hash" | tr 'A-F' 'a-f')
+    if ak_old=$(map_get "$PINS" "$ak_key"); then
+      [ "$ak_old" = "$ak_hash" ] || usage_error "--sha256 pins ${ak_key} twice, to different checksums"
+    else
+      PINS="${PINS:+$PINS,}$ak_key=$ak_hash"
+    fi
   done
 }
 
 need_value() {
   [ "$2" -ge 2 ] || usage_error "$1 needs a value"
 }
+
+# No argument may hold a control character: none is ever needed, and a newline would let a value
+# forge lines of this script's output or of the config it writes.
+for arg in "$@"; do
+  ! has_ctrl "$arg" || usage_error "an argument holds a control character (a newline, a tab...): refused"
+done
 
 while [ $# -gt 0 ]; do
   opt=$1
@@ -150,7 +426,12 @@ while [ $# -gt 0 ]; do
       ;;
     --version)
       need_value "$opt" $#
-      VERSION_SPEC="${VERSION_SPEC:+$VERSION_SPEC,}$2"
+      add_versions "$2"
+      shift 2
+      ;;
+    --sha256)
+      need_value "$opt" $#
+      add_pins "$2"
       shift 2
       ;;
     --source)
@@ -190,74 +471,110 @@ while [ $# -gt 0 ]; do
       DRY_RUN=1
       shift
       ;;
+    --allow-http)
+      ALLOW_HTTP=1
+      shift
+      ;;
+    --restart-kubelet)
+      RESTART_KUBELET=1
+      shift
+      ;;
     *) usage_error "unknown argument '$opt'" ;;
   esac
 done
 
 [ -n "$PROVIDERS" ] || usage_error "no provider chosen: pass --provider ecr|acr|gcp"
-[ -n "$BIN_DIR" ] || usage_error "--bin-dir must not be empty"
+if [ -z "$SOURCE" ] && [ -z "$VERSIONS" ]; then
+  usage_error "pass --version (a GitHub release) or --source (a directory or URL with the release assets)"
+fi
+
+# ---- paths: absolute, then used as data -----------------------------------------------------------
 case "$BIN_DIR" in
   /*) ;;
+  "") usage_error "--bin-dir must not be empty" ;;
   *) usage_error "--bin-dir must be an absolute path, got '$BIN_DIR'" ;;
 esac
+BIN_DIR=$(strip_slashes "$BIN_DIR")
 case "$CONFIG_FILE" in
-  "" | /*) ;;
+  "") ;;
+  */) usage_error "--config must name a file, got the directory '$CONFIG_FILE'" ;;
+  /*) CFG_DIR=$(parent_of "$CONFIG_FILE") ;;
   *) usage_error "--config must be an absolute path, got '$CONFIG_FILE'" ;;
 esac
 case "$AZURE_CONFIG" in
+  *'"'* | *\\*) usage_error "--azure-config must not contain quotes or backslashes" ;;
   /*) ;;
   *) usage_error "--azure-config must be an absolute path, got '$AZURE_CONFIG'" ;;
 esac
+if [ "$RESTART_KUBELET" -eq 1 ] && [ -z "$CONFIG_FILE" ]; then
+  usage_error "--restart-kubelet needs --config: the kubelet is restarted to read a changed config"
+fi
 
-# ---- per-provider facts ------------------------------------------------------------------------
-binary_of() {
-  case "$1" in
-    ecr) echo ecr-credential-provider ;;
-    acr) echo acr-credential-provider ;;
-    gcp) echo auth-provider-gcp ;;
-  esac
-}
-
-# version_of P: the version asked for provider P ("" when none).
-version_of() {
-  vo_all=""
-  vo_one=""
-  for v in $(printf '%s' "$VERSION_SPEC" | tr ',' ' '); do
-    case "$v" in
-      "$1"=*) vo_one=${v#*=} ;;
-      *=*) ;;
-      *) vo_all=$v ;;
-    esac
-  done
-  printf '%s\n' "${vo_one:-$vo_all}"
-}
-
-# The release tag @kubelet-credential-provider/<p>@<version>, URL-encoded (it holds @ and /).
-tag_of() {
-  printf '%%40kubelet-credential-provider%%2F%s%%40%s\n' "$1" "$2"
-}
-
-# source_of P: the source (directory or URL) of provider P's assets, placeholders filled in.
-source_of() {
-  so_src=${SOURCE:-$DEFAULT_SOURCE}
-  so_version=$(version_of "$1")
-  case "$so_src" in
-    *"{version}"* | *"{tag}"*)
-      [ -n "$so_version" ] || die "no version for provider $1: pass --version (the source '$so_src' needs one)"
-      case "$so_version" in
-        *[!0-9A-Za-z.+-]*) die "invalid version '$so_version' for provider $1" ;;
+# ---- checksum pins: each names a provider being installed ------------------------------------------
+LIST_REST=$PINS
+while list_next; do
+  pn_key=${ITEM%%=*}
+  case "$pn_key" in
+    '*')
+      case "$PROVIDERS" in
+        *" "*) usage_error "--sha256 HASH without a name pins one provider, but several are installed: use NAME=HASH" ;;
+      esac
+      ;;
+    *)
+      pn_p=$(provider_key "${pn_key%-linux-*}")
+      case " $PROVIDERS " in
+        *" $pn_p "*) ;;
+        *) usage_error "--sha256 pins ${pn_key}, but provider $pn_p is not being installed" ;;
       esac
       ;;
   esac
-  so_tag=""
-  if [ -n "$so_version" ]; then so_tag=$(tag_of "$1" "$so_version"); fi
-  # Replace the placeholders (sed with a delimiter that cannot occur in a URL path or a version).
-  printf '%s\n' "$so_src" | sed -e "s|{provider}|$1|g" -e "s|{version}|$so_version|g" -e "s|{tag}|$so_tag|g"
+done
+
+# ---- the source ---------------------------------------------------------------------------------
+SOURCE_TEMPLATE=${SOURCE:-$DEFAULT_SOURCE}
+SOURCE_IS_URL=0
+CURL_PROTO="=https"
+case "$SOURCE_TEMPLATE" in
+  https://*) SOURCE_IS_URL=1 ;;
+  http://*)
+    [ "$ALLOW_HTTP" -eq 1 ] || usage_error "refusing the plain-HTTP source '$SOURCE_TEMPLATE': use an https:// URL, or pass --allow-http"
+    SOURCE_IS_URL=1
+    CURL_PROTO="=http,https"
+    ;;
+  *://*) usage_error "unsupported source '$SOURCE_TEMPLATE': use a directory or an https:// URL" ;;
+esac
+if [ "$SOURCE_IS_URL" -eq 1 ]; then
+  case "$SOURCE_TEMPLATE" in
+    *[[:space:]]*) usage_error "the source URL must not contain spaces: encode them as %20" ;;
+  esac
+fi
+
+# version_of P: the version asked for provider P ("" when none).
+version_of() {
+  map_get "$VERSIONS" "$1" || map_get "$VERSIONS" '*' || :
 }
 
-if [ -z "$SOURCE" ] && [ -z "$VERSION_SPEC" ]; then
-  usage_error "pass --version (a GitHub release) or --source (a directory or URL with the release assets)"
-fi
+# source_of P: the source (directory or URL) of provider P's assets, placeholders filled in, with
+# nothing but literal string replacement: a version is a validated semver, never a script.
+source_of() {
+  so_version=$(version_of "$1")
+  so_tag=""
+  if [ -n "$so_version" ]; then
+    # The release tag @kubelet-credential-provider/<p>@<version>, URL-encoded (it holds @ and /).
+    so_tag=$(printf '%%40kubelet-credential-provider%%2F%s%%40%s' "$1" "$so_version")
+  fi
+  so_src=$(replace_all "$SOURCE_TEMPLATE" "{provider}" "$1")
+  so_src=$(replace_all "$so_src" "{version}" "$so_version")
+  replace_all "$so_src" "{tag}" "$so_tag"
+}
+
+for p in $PROVIDERS; do
+  case "$SOURCE_TEMPLATE" in
+    *"{version}"* | *"{tag}"*)
+      [ -n "$(version_of "$p")" ] || usage_error "no version for provider $p: pass --version (the source '$SOURCE_TEMPLATE' needs one)"
+      ;;
+  esac
+done
 
 # ---- architecture ------------------------------------------------------------------------------
 normalize_arch() {
@@ -272,20 +589,181 @@ if [ -n "$ARCH" ]; then
   ARCH=$(normalize_arch "$ARCH_IN") || die "unsupported architecture '$ARCH_IN' given to --arch: releases exist for amd64 and arm64 only"
 else
   ARCH_IN=$(uname -m 2>/dev/null) || die "cannot run uname -m to detect the architecture: pass --arch amd64|arm64"
+  ! has_ctrl "$ARCH_IN" || die "uname -m printed something unexpected: pass --arch amd64|arm64"
   ARCH=$(normalize_arch "$ARCH_IN") || die "unsupported architecture '$ARCH_IN' (uname -m): releases exist for amd64 and arm64 only; pass --arch to override"
 fi
 
-# ---- tools -------------------------------------------------------------------------------------
-have() { command -v "$1" >/dev/null 2>&1; }
+# pin_of P ASSET: the checksum pinned for provider P's ASSET ("" when none; an error when two pins
+# that apply disagree).
+pin_of() {
+  pf_hash=""
+  for pf_key in "$1" "$2" '*'; do
+    if pf_v=$(map_get "$PINS" "$pf_key"); then
+      [ -z "$pf_hash" ] || [ "$pf_hash" = "$pf_v" ] || die "the --sha256 pins for $2 disagree"
+      pf_hash=$pf_v
+    fi
+  done
+  printf '%s\n' "$pf_hash"
+}
 
+RETRIES=${INSTALL_RETRIES:-3}
+TIMEOUT=${INSTALL_TIMEOUT:-300}
+case "$RETRIES" in '' | *[!0-9]* | 0) die "INSTALL_RETRIES must be a number of at least 1" ;; esac
+case "$TIMEOUT" in '' | *[!0-9]* | 0) die "INSTALL_TIMEOUT must be a number of seconds" ;; esac
+
+# ---- the CredentialProviderConfig --------------------------------------------------------------
+# What each provider's entry holds, one item a line (the values hold no quote or backslash, so
+# they go into YAML and JSON double-quoted strings as they are).
+match_images_of() {
+  case "$1" in
+    ecr)
+      cat <<'EOF'
+*.dkr.ecr.*.amazonaws.com
+*.dkr-ecr.*.on.aws
+*.dkr.ecr.*.amazonaws.com.cn
+*.dkr-ecr.*.on.amazonwebservices.com.cn
+*.dkr.ecr-fips.*.amazonaws.com
+*.dkr-ecr-fips.*.on.aws
+*.dkr.ecr.*.c2s.ic.gov
+*.dkr.ecr.*.sc2s.sgov.gov
+*.dkr.ecr.*.cloud.adc-e.uk
+*.dkr.ecr.*.csp.hci.ic.gov
+*.dkr.ecr.*.amazonaws.eu
+public.ecr.aws
+ecr-public.aws.com
+EOF
+      ;;
+    acr)
+      cat <<'EOF'
+*.azurecr.io
+*.azurecr.cn
+*.azurecr.de
+*.azurecr.us
+*.*.geo.azurecr.io
+*.*.geo.azurecr.cn
+*.*.geo.azurecr.de
+*.*.geo.azurecr.us
+EOF
+      ;;
+    gcp)
+      cat <<'EOF'
+container.cloud.google.com
+gcr.io
+*.gcr.io
+*.pkg.dev
+EOF
+      ;;
+  esac
+}
+cache_duration_of() {
+  case "$1" in
+    ecr) echo 12h ;;
+    acr) echo 10m ;;
+    gcp) echo 1m ;;
+  esac
+}
+args_of() {
+  case "$1" in
+    acr) printf '%s\n' "$AZURE_CONFIG" ;;
+    gcp) printf '%s\n' get-credentials --v=3 ;;
+  esac
+}
+
+render_yaml() {
+  printf '%s; re-running it replaces this file.\n' "$CONFIG_MARKER"
+  printf '# The kubelet reads it with --image-credential-provider-config and runs each provider named\n'
+  printf '# here from its --image-credential-provider-bin-dir.\n'
+  printf 'apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n'
+  for p in $PROVIDERS; do
+    printf '  - name: %s\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    matchImages:\n' "$(binary_of "$p")"
+    match_images_of "$p" | awk '{ printf "      - \"%s\"\n", $0 }'
+    printf '    defaultCacheDuration: "%s"\n' "$(cache_duration_of "$p")"
+    ry_args=$(args_of "$p")
+    if [ -n "$ry_args" ]; then
+      printf '    args:\n'
+      printf '%s\n' "$ry_args" | awk '{ printf "      - \"%s\"\n", $0 }'
+    fi
+  done
+}
+
+# json_items INDENT: the lines of stdin as JSON strings, one a line, comma-separated.
+json_items() {
+  awk -v ind="$1" '{ if (NR > 1) printf ",\n"; printf "%s\"%s\"", ind, $0 } END { if (NR > 0) printf "\n" }'
+}
+
+render_json() {
+  printf '{\n  "apiVersion": "kubelet.config.k8s.io/v1",\n  "kind": "CredentialProviderConfig",\n  "providers": [\n'
+  rj_first=1
+  for p in $PROVIDERS; do
+    if [ "$rj_first" -eq 1 ]; then rj_first=0; else printf ',\n'; fi
+    printf '    {\n      "name": "%s",\n      "apiVersion": "credentialprovider.kubelet.k8s.io/v1",\n      "matchImages": [\n' "$(binary_of "$p")"
+    match_images_of "$p" | json_items '        '
+    printf '      ],\n      "defaultCacheDuration": "%s"' "$(cache_duration_of "$p")"
+    rj_args=$(args_of "$p")
+    if [ -n "$rj_args" ]; then
+      printf ',\n      "args": [\n'
+      printf '%s\n' "$rj_args" | json_items '        '
+      printf '      ]'
+    fi
+    printf '\n    }'
+  done
+  printf '\n  ]\n}\n'
+}
+
+# render_config: JSON for a --config named *.json (the kubelet decides by content, people by name),
+# YAML otherwise.
+render_config() {
+  case "$CONFIG_FILE" in
+    *.json | *.JSON) render_json ;;
+    *) render_yaml ;;
+  esac
+}
+
+# ---- check every target before anything changes ------------------------------------------------------
+# check_dir FLAG DIR: DIR is a writable directory, or can be made in the nearest directory that
+# exists.
+check_dir() {
+  cd_d=$2
+  while [ ! -e "$cd_d" ] && [ ! -L "$cd_d" ]; do cd_d=$(parent_of "$cd_d"); done
+  [ -d "$cd_d" ] || die "$1 $2: $cd_d is not a directory"
+  [ -w "$cd_d" ] || die "$1 $2: cannot write to $cd_d"
+}
+# first_missing DIR: the topmost directory of DIR's path that does not exist ("" when DIR does).
+first_missing() {
+  fm_d=$1
+  fm_top=""
+  while [ ! -e "$fm_d" ] && [ ! -L "$fm_d" ]; do
+    fm_top=$fm_d
+    fm_d=$(parent_of "$fm_d")
+  done
+  printf '%s\n' "$fm_top"
+}
+
+check_dir --bin-dir "$BIN_DIR"
+for p in $PROVIDERS; do
+  b=$(binary_of "$p")
+  [ ! -d "$BIN_DIR/$b" ] || [ -L "$BIN_DIR/$b" ] || die "$BIN_DIR/$b is a directory, not a file: remove it first"
+done
+if [ -n "$CONFIG_FILE" ]; then
+  [ ! -d "$CONFIG_FILE" ] || die "--config $CONFIG_FILE is a directory: name a file in it (e.g. $CONFIG_FILE/credential-providers.yaml)"
+  if [ -e "$CONFIG_FILE" ] && [ "$FORCE" -ne 1 ] && ! grep -q 'CredentialProviderConfig' "$CONFIG_FILE" 2>/dev/null; then
+    die "refusing to replace $CONFIG_FILE: it is not a CredentialProviderConfig; pass --force to replace it (it is kept as $CONFIG_FILE.bak)"
+  fi
+  check_dir --config "$CFG_DIR"
+fi
+if [ "$RESTART_KUBELET" -eq 1 ] && ! have systemctl; then
+  die "--restart-kubelet: systemctl not found: the kubelet can only be restarted on a systemd node; restart it yourself"
+fi
+
+# ---- tools -------------------------------------------------------------------------------------
 # sha256_of FILE: the lowercase hex SHA-256 of FILE.
 sha256_of() {
   if have sha256sum; then
-    s_out=$(sha256sum "$1") || return 1
+    s_out=$(sha256sum -- "$1") || return 1
   elif have shasum; then
-    s_out=$(shasum -a 256 "$1") || return 1
+    s_out=$(shasum -a 256 -- "$1") || return 1
   elif have openssl; then
-    s_out=$(openssl dgst -sha256 "$1") || return 1
+    s_out=$(openssl dgst -sha256 -- "$1") || return 1
     s_out=${s_out##*= }
   else
     die "no sha256sum, shasum or openssl found: cannot verify checksums"
@@ -293,47 +771,127 @@ sha256_of() {
   printf '%s\n' "${s_out%% *}" | tr 'A-F' 'a-f'
 }
 
-is_url() {
-  case "$1" in
-    http://* | https://*) return 0 ;;
-    *) return 1 ;;
-  esac
+# tool_error FILE WHAT: the messages a downloader (or another tool) wrote to FILE, at most two, on
+# one line: without the response headers (-S), progress lines and control characters; WHAT when
+# there is none.
+tool_error() {
+  te_msg=$(awk '
+    { gsub(/[[:cntrl:]]/, "") }
+    /^[[:space:]]/ || $0 == "" { next }
+    /^Connecting to / || /^(saving|writing) to / || / URL:/ || /written to / || /%.*\|/ { next }
+    /^[a-z]+:\/\/[^ ]*:$/ { next }
+    { sub(/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] /, "") }
+    n < 2 { out = out (n ? "; " : "") $0; n++ }
+    END { print out }
+  ' "$1" 2>/dev/null) || :
+  printf '%s\n' "${te_msg:-$2}"
 }
 
-RETRIES=${INSTALL_RETRIES:-3}
-TIMEOUT=${INSTALL_TIMEOUT:-300}
-case "$RETRIES" in '' | *[!0-9]*) die "INSTALL_RETRIES must be a number" ;; esac
-case "$TIMEOUT" in '' | *[!0-9]*) die "INSTALL_TIMEOUT must be a number" ;; esac
+# try WHAT COMMAND [ARG...]: run COMMAND (a fixed command of this script; the arguments are data),
+# keeping its error messages; when it fails, stop with one line: "cannot WHAT: <its message>".
+try() {
+  try_what=$1
+  shift
+  "$@" 2>"$WORK_DIR/tool.err" || die "cannot $try_what: $(tool_error "$WORK_DIR/tool.err" "$1 failed")"
+}
 
-# download URL FILE: fetch URL into FILE with curl or wget, with timeouts and retries.
-download() {
+# The downloader: curl, else wget (GNU or busybox). curl enforces HTTPS itself; wget cannot (GNU
+# wget's --https-only applies to recursive downloads only, busybox wget has no such option and
+# always follows redirects), so the redirects wget reports with -S are checked after it ran, and a
+# download that went through a non-HTTPS URL is thrown away unread.
+DOWNLOADER=""
+pick_downloader() {
   if have curl; then
-    # curl retries transient failures (timeouts, 429, 5xx) itself, not a 404.
-    curl -fsSL --proto '=http,https' --connect-timeout 15 --max-time "$TIMEOUT" \
-      --retry "$((RETRIES - 1))" --retry-delay 2 -o "$2" "$1" 2>/dev/null && return 0
-    return 1
+    DOWNLOADER=curl
   elif have wget; then
-    dl_try=1
-    while :; do
-      # -T: network timeout (GNU wget and busybox wget both have it).
-      if wget -q -T 60 -O "$2" "$1" 2>/dev/null; then return 0; fi
-      [ "$dl_try" -lt "$RETRIES" ] || return 1
-      sleep "$dl_try"
-      dl_try=$((dl_try + 1))
-    done
+    pd_help=$(wget --help 2>&1) || :
+    case "$pd_help" in
+      *BusyBox*)
+        # busybox wget has -T only when built with it (Debian's crashes on an unknown -T).
+        case "$pd_help" in
+          *"-T SEC"*) DOWNLOADER=busybox-wget-T ;;
+          *) DOWNLOADER=busybox-wget ;;
+        esac
+        ;;
+      *) DOWNLOADER=gnu-wget ;;
+    esac
   else
-    die "neither curl nor wget found: cannot download from $1"
+    die "neither curl nor wget found: cannot download from $SOURCE_TEMPLATE"
   fi
 }
 
-# fetch SOURCE NAME FILE: copy or download SOURCE/NAME into FILE.
+# redirect_off_https URL HEADERS: print the first redirect target (a Location header in HEADERS,
+# in order) after which the download is no longer on HTTPS, and succeed; fail when there is none.
+redirect_off_https() {
+  ro_scheme=${1%%://*}
+  ro_locs=$(awk 'tolower($1) == "location:" { sub(/\r$/, ""); print $2 }' "$2" 2>/dev/null) || :
+  [ -n "$ro_locs" ] || return 1
+  while IFS= read -r ro_loc; do
+    case "$ro_loc" in
+      [Hh][Tt][Tt][Pp][Ss]://*) ro_scheme=https ;;
+      [A-Za-z]*://*) ro_scheme=other ;;
+      *) ;; # relative: the scheme stays
+    esac
+    if [ "$ro_scheme" != https ]; then
+      printf '%s\n' "$ro_loc" | tr -d '[:cntrl:]'
+      return 0
+    fi
+  done <<EOF
+$ro_locs
+EOF
+  return 1
+}
+
+# download URL FILE PINNED: fetch URL into FILE, with timeouts and retries; PINNED=1 when FILE is
+# checked against a pinned checksum (the only case where a wget that cannot check TLS certificates
+# is acceptable).
+download() {
+  dl_err="$WORK_DIR/download.err"
+  dl_try=1
+  while :; do
+    dl_rc=0
+    case "$DOWNLOADER" in
+      curl)
+        # -q: no ~/.curlrc; --proto: HTTPS only (plus HTTP with --allow-http); --proto-redir: every
+        # redirect to HTTPS only. curl retries transient failures (timeouts, 429, 5xx) itself.
+        curl -q -fsSL --proto "$CURL_PROTO" --proto-redir =https --connect-timeout 15 \
+          --max-time "$TIMEOUT" --retry "$((RETRIES - 1))" --retry-delay 2 \
+          -o "$2" "$1" 2>"$dl_err" || dl_rc=$?
+        [ "$dl_rc" -ne 0 ] || return 0
+        rm -f -- "$2"
+        # Exit status 1 is an unsupported protocol: the URL itself was checked, so a redirect.
+        [ "$dl_rc" -ne 1 ] || die "cannot download $1: it redirects to a URL that is not HTTPS ($(tool_error "$dl_err" "curl exit status 1"))"
+        die "cannot download $1: $(tool_error "$dl_err" "curl exit status $dl_rc")"
+        ;;
+      gnu-wget) wget -nv -S --tries=1 -T 60 -O "$2" "$1" 2>"$dl_err" || dl_rc=$? ;;
+      busybox-wget-T) wget -q -S -T 60 -O "$2" "$1" 2>"$dl_err" || dl_rc=$? ;;
+      busybox-wget) wget -q -S -O "$2" "$1" 2>"$dl_err" || dl_rc=$? ;;
+    esac
+    if dl_to=$(redirect_off_https "$1" "$dl_err"); then
+      rm -f -- "$2"
+      die "cannot download $1: it redirects to $dl_to, which is not HTTPS: refused"
+    fi
+    if grep -q 'TLS certificate validation not implemented' "$dl_err" 2>/dev/null && [ "$3" -ne 1 ]; then
+      rm -f -- "$2"
+      die "cannot download $1 safely: this wget does not validate TLS certificates; install curl, or pin the checksums with --sha256"
+    fi
+    [ "$dl_rc" -ne 0 ] || return 0
+    rm -f -- "$2"
+    [ "$dl_try" -lt "$RETRIES" ] || die "cannot download $1: $(tool_error "$dl_err" "wget exit status $dl_rc")"
+    sleep "$dl_try"
+    dl_try=$((dl_try + 1))
+  done
+}
+
+# fetch SOURCE NAME FILE PINNED: copy or download SOURCE/NAME into FILE.
 fetch() {
-  if is_url "$1"; then
-    download "${1%/}/$2" "$3" || die "cannot download ${1%/}/$2"
-  else
-    [ -f "$1/$2" ] || die "asset $2 not found in $1"
-    cp "$1/$2" "$3" || die "cannot copy $1/$2"
-  fi
+  case "$1" in
+    http://* | https://*) download "${1%/}/$2" "$3" "$4" ;;
+    *)
+      [ -f "$1/$2" ] || die "asset $2 not found in $1"
+      try "copy $1/$2" cp -- "$1/$2" "$3"
+      ;;
+  esac
 }
 
 # expected_sha SUMS NAME: the checksum SUMS lists for NAME ("" when none, error when ambiguous).
@@ -353,170 +911,166 @@ expected_sha() {
   }
 }
 
-# ---- the CredentialProviderConfig --------------------------------------------------------------
-provider_entry() {
-  case "$1" in
-    ecr)
-      cat <<'EOF'
-  - name: ecr-credential-provider
-    apiVersion: credentialprovider.kubelet.k8s.io/v1
-    matchImages:
-      - "*.dkr.ecr.*.amazonaws.com"
-      - "*.dkr-ecr.*.on.aws"
-      - "*.dkr.ecr.*.amazonaws.com.cn"
-      - "*.dkr-ecr.*.on.amazonwebservices.com.cn"
-      - "*.dkr.ecr-fips.*.amazonaws.com"
-      - "*.dkr-ecr-fips.*.on.aws"
-      - "*.dkr.ecr.*.c2s.ic.gov"
-      - "*.dkr.ecr.*.sc2s.sgov.gov"
-      - "*.dkr.ecr.*.cloud.adc-e.uk"
-      - "*.dkr.ecr.*.csp.hci.ic.gov"
-      - "*.dkr.ecr.*.amazonaws.eu"
-      - "public.ecr.aws"
-      - "ecr-public.aws.com"
-    defaultCacheDuration: "12h"
-EOF
-      ;;
-    acr)
-      cat <<'EOF'
-  - name: acr-credential-provider
-    apiVersion: credentialprovider.kubelet.k8s.io/v1
-    matchImages:
-      - "*.azurecr.io"
-      - "*.azurecr.cn"
-      - "*.azurecr.de"
-      - "*.azurecr.us"
-      - "*.*.geo.azurecr.io"
-      - "*.*.geo.azurecr.cn"
-      - "*.*.geo.azurecr.de"
-      - "*.*.geo.azurecr.us"
-    defaultCacheDuration: "10m"
-    args:
-EOF
-      printf '      - "%s"\n' "$AZURE_CONFIG"
-      ;;
-    gcp)
-      cat <<'EOF'
-  - name: auth-provider-gcp
-    apiVersion: credentialprovider.kubelet.k8s.io/v1
-    matchImages:
-      - "container.cloud.google.com"
-      - "gcr.io"
-      - "*.gcr.io"
-      - "*.pkg.dev"
-    defaultCacheDuration: "1m"
-    args:
-      - get-credentials
-      - --v=3
-EOF
-      ;;
+# ---- 1. download and verify everything; nothing on the node changes ---------------------------------
+WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kcp-install.XXXXXX" 2>/dev/null) || die "cannot create a temporary directory in ${TMPDIR:-/tmp}"
+if [ "$SOURCE_IS_URL" -eq 1 ]; then
+  pick_downloader
+  case "$SOURCE_TEMPLATE" in
+    http://*) warn "downloading over plain HTTP from $SOURCE_TEMPLATE (--allow-http): anyone on the way can change what arrives, SHA256SUMS included; pin the checksums with --sha256" ;;
   esac
-}
-
-render_config() {
-  printf '%s; re-running it replaces this file.\n' "$CONFIG_MARKER"
-  printf '# The kubelet reads it with --image-credential-provider-config and runs each provider named\n'
-  printf '# here from its --image-credential-provider-bin-dir.\n'
-  printf 'apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n'
-  for p in $PROVIDERS; do provider_entry "$p"; done
-}
-
-case "$AZURE_CONFIG" in
-  *'"'* | *'\'* | *"
-"*) usage_error "--azure-config must not contain quotes, backslashes or newlines" ;;
-esac
-
-# ---- plan --------------------------------------------------------------------------------------
-if [ "$DRY_RUN" -eq 1 ]; then
-  for p in $PROVIDERS; do
-    b=$(binary_of "$p")
-    src=$(source_of "$p")
-    log "dry run: would install $src/$b-linux-$ARCH (verified against SHA256SUMS) as $BIN_DIR/$b"
-  done
-  if [ -n "$CONFIG_FILE" ]; then log "dry run: would write the CredentialProviderConfig to $CONFIG_FILE"; fi
-  if [ "$PRINT_CONFIG" -eq 1 ]; then render_config; fi
-  exit 0
 fi
 
-# ---- check the config target before anything changes --------------------------------------------
-if [ -n "$CONFIG_FILE" ]; then
-  [ ! -d "$CONFIG_FILE" ] || die "--config $CONFIG_FILE is a directory: name a file in it (e.g. $CONFIG_FILE/credential-providers.yaml)"
-  if [ -e "$CONFIG_FILE" ] && [ "$FORCE" -ne 1 ] && ! grep -q 'CredentialProviderConfig' "$CONFIG_FILE" 2>/dev/null; then
-    die "refusing to replace $CONFIG_FILE: it is not a CredentialProviderConfig; pass --force to replace it (it is kept as $CONFIG_FILE.bak)"
-  fi
-fi
-
-# ---- install the binaries ----------------------------------------------------------------------
-if [ ! -d "$BIN_DIR" ]; then
-  mkdir -p "$BIN_DIR" || die "cannot create the bin dir $BIN_DIR"
-fi
-[ -w "$BIN_DIR" ] || die "cannot write to the bin dir $BIN_DIR"
-
-WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kcp-install.XXXXXX") || die "cannot create a temporary directory"
-
+TO_INSTALL=""
+PLAN=""
 for p in $PROVIDERS; do
   b=$(binary_of "$p")
   asset="$b-linux-$ARCH"
   src=$(source_of "$p")
   target="$BIN_DIR/$b"
+  want=$(pin_of "$p" "$asset") || exit 1
 
-  sums="$WORK_DIR/$p.SHA256SUMS"
-  fetch "$src" SHA256SUMS "$sums"
-  want=$(expected_sha "$sums" "$asset") || die "SHA256SUMS from $src lists $asset more than once with different checksums"
-  [ -n "$want" ] || die "SHA256SUMS from $src has no entry for $asset: refusing to install an unverified binary"
-  case "$want" in
-    *[!0-9a-f]* | "") die "SHA256SUMS from $src has a malformed checksum for $asset" ;;
-  esac
-  [ "${#want}" -eq 64 ] || die "SHA256SUMS from $src has a malformed checksum for $asset"
+  if [ -n "$want" ]; then
+    how="pinned by --sha256"
+    pinned=1
+  else
+    how="verified against SHA256SUMS"
+    pinned=0
+    sums="$WORK_DIR/$p.SHA256SUMS"
+    fetch "$src" SHA256SUMS "$sums" 0
+    want=$(expected_sha "$sums" "$asset") || die "SHA256SUMS from $src lists $asset more than once with different checksums"
+    [ -n "$want" ] || die "SHA256SUMS from $src has no entry for $asset: refusing to install an unverified binary"
+    is_sha256 "$want" || die "SHA256SUMS from $src has a malformed checksum for $asset"
+  fi
 
-  if [ -f "$target" ] && [ -x "$target" ] && [ "$(sha256_of "$target")" = "$want" ]; then
-    log "$b: already installed at $target (sha256 $want), unchanged"
+  # Only a regular file is trusted as already installed: a symlink (or anything else) is replaced.
+  if [ -f "$target" ] && [ ! -L "$target" ] && [ -x "$target" ] && [ "$(sha256_of "$target")" = "$want" ]; then
+    PLAN="$PLAN$b: already installed at $target (sha256 $want, $how), unchanged
+"
     continue
   fi
 
-  # Stage in the target directory itself so that the final mv is a rename on one filesystem.
-  [ ! -d "$target" ] || die "$target is a directory, not a file"
-  make_temp "$BIN_DIR" "$b"
-  tmp=$MT_FILE
-  fetch "$src" "$asset" "$tmp"
-  got=$(sha256_of "$tmp") || die "cannot compute the checksum of $asset"
-  [ "$got" = "$want" ] || die "checksum mismatch for $asset from $src: expected $want, got $got; nothing installed"
-  chmod 0755 "$tmp" || die "cannot chmod $tmp"
-  mv -f "$tmp" "$target" || die "cannot move $asset into place at $target"
-  forget_temp "$tmp"
-  log "$b: installed $asset at $target (sha256 $want)"
+  fetch "$src" "$asset" "$WORK_DIR/$p.bin" "$pinned"
+  got=$(sha256_of "$WORK_DIR/$p.bin") || die "cannot compute the checksum of $asset"
+  [ "$got" = "$want" ] || die "checksum mismatch for $asset from $src: expected $want ($how), got $got; nothing installed"
+  TO_INSTALL="${TO_INSTALL:+$TO_INSTALL }$p"
+  PLAN="$PLAN$b: install $asset from $src at $target (sha256 $want, $how)
+"
 done
 
-# ---- the config --------------------------------------------------------------------------------
+CONFIG_NEW="$WORK_DIR/config.new"
+CONFIG_CHANGED=0
 if [ -n "$CONFIG_FILE" ]; then
-  cfg_dir=$(dirname "$CONFIG_FILE")
-  cfg_name=$(basename "$CONFIG_FILE")
-  if [ ! -d "$cfg_dir" ]; then
-    mkdir -p "$cfg_dir" || die "cannot create the config directory $cfg_dir"
-  fi
-  make_temp "$cfg_dir" "$cfg_name"
-  cfg_tmp=$MT_FILE
-  render_config >"$cfg_tmp" || die "cannot write $cfg_tmp"
-  chmod 0644 "$cfg_tmp" || die "cannot chmod $cfg_tmp"
+  render_config >"$CONFIG_NEW" || die "cannot write $CONFIG_NEW"
+  if [ -e "$CONFIG_FILE" ] && cmp -s -- "$CONFIG_NEW" "$CONFIG_FILE"; then :; else CONFIG_CHANGED=1; fi
+fi
 
-  if [ -e "$CONFIG_FILE" ] && cmp -s "$cfg_tmp" "$CONFIG_FILE"; then
-    log "config $CONFIG_FILE: unchanged"
-  else
-    if [ -e "$CONFIG_FILE" ]; then
-      if grep -q "^$CONFIG_MARKER" "$CONFIG_FILE" 2>/dev/null; then
-        : # written by an earlier run: replace it
+RESTART_NOTE="the kubelet reads $CONFIG_FILE only when it starts: restart it to apply the change (systemctl restart kubelet on systemd nodes, or run this with --restart-kubelet)"
+
+# ---- --dry-run: say what would change, change nothing -----------------------------------------------
+if [ "$DRY_RUN" -eq 1 ]; then
+  while IFS= read -r line; do
+    case "$line" in
+      *": install "*) log "dry run: ${line%%: install *}: would install ${line#*: install }" ;;
+      ?*) log "dry run: $line" ;;
+    esac
+  done <<EOF
+$PLAN
+EOF
+  if [ -n "$CONFIG_FILE" ]; then
+    if [ "$CONFIG_CHANGED" -eq 0 ]; then
+      log "dry run: config $CONFIG_FILE: unchanged"
+    else
+      log "dry run: would write the CredentialProviderConfig to $CONFIG_FILE; $RESTART_NOTE"
+      if have diff; then
+        if [ -e "$CONFIG_FILE" ]; then old=$CONFIG_FILE; else old=/dev/null; fi
+        dr_rc=0
+        diff -u -L "$old" -L "$CONFIG_FILE" -- "$old" "$CONFIG_NEW" || dr_rc=$?
+        [ "$dr_rc" -le 1 ] || die "cannot compare $CONFIG_FILE with the new config (diff failed)"
       else
-        # Not written by this script (checked above: a CredentialProviderConfig, or --force).
-        backup="$CONFIG_FILE.bak"
-        if [ -e "$backup" ]; then backup="$CONFIG_FILE.bak.$(date +%Y%m%d%H%M%S)"; fi
-        cp -p "$CONFIG_FILE" "$backup" || die "cannot back up $CONFIG_FILE to $backup"
-        log "config $CONFIG_FILE: the previous one is kept as $backup"
+        log "dry run: no diff command: the whole new $CONFIG_FILE follows"
+        cat -- "$CONFIG_NEW"
       fi
     fi
-    mv -f "$cfg_tmp" "$CONFIG_FILE" || die "cannot move the config into place at $CONFIG_FILE"
-    forget_temp "$cfg_tmp"
+  fi
+  if [ "$PRINT_CONFIG" -eq 1 ]; then render_config; fi
+  exit 0
+fi
+
+# ---- 2. stage every change next to its target -----------------------------------------------------
+if [ -n "$TO_INSTALL" ]; then
+  CREATED_BIN_TOP=$(first_missing "$BIN_DIR")
+  try "create the bin dir $BIN_DIR" mkdir -p -- "$BIN_DIR"
+  STAGE_BIN=$(mktemp -d "$BIN_DIR/.install.XXXXXX" 2>"$WORK_DIR/tool.err") ||
+    die "cannot create a temporary directory in $BIN_DIR: $(tool_error "$WORK_DIR/tool.err" "mktemp failed")"
+  for p in $TO_INSTALL; do
+    b=$(binary_of "$p")
+    try "copy $b into $BIN_DIR" cp -- "$WORK_DIR/$p.bin" "$STAGE_BIN/$b"
+    try "chmod $STAGE_BIN/$b" chmod 0755 "$STAGE_BIN/$b"
+    cmp -s -- "$WORK_DIR/$p.bin" "$STAGE_BIN/$b" || die "the copy of $b in $BIN_DIR differs from the verified download: nothing installed"
+  done
+fi
+
+BACKUP=""
+if [ "$CONFIG_CHANGED" -eq 1 ]; then
+  CREATED_CFG_TOP=$(first_missing "$CFG_DIR")
+  try "create the config directory $CFG_DIR" mkdir -p -- "$CFG_DIR"
+  STAGE_CFG=$(mktemp -d "$CFG_DIR/.install.XXXXXX" 2>"$WORK_DIR/tool.err") ||
+    die "cannot create a temporary directory in $CFG_DIR: $(tool_error "$WORK_DIR/tool.err" "mktemp failed")"
+  try "write the config into $CFG_DIR" cp -- "$CONFIG_NEW" "$STAGE_CFG/config"
+  try "chmod $STAGE_CFG/config" chmod 0644 "$STAGE_CFG/config"
+  if [ -e "$CONFIG_FILE" ] && ! grep -q "^$CONFIG_MARKER" "$CONFIG_FILE" 2>/dev/null; then
+    # Not written by this script (checked above: a CredentialProviderConfig, or --force): keep it.
+    # The backup is copied into the private directory then renamed, so that a symlink planted at
+    # the backup's name is replaced, never written through.
+    BACKUP="$CONFIG_FILE.bak"
+    if [ -e "$BACKUP" ] || [ -L "$BACKUP" ]; then BACKUP="$CONFIG_FILE.bak.$(date +%Y%m%d%H%M%S)"; fi
+    if [ -e "$BACKUP" ] || [ -L "$BACKUP" ]; then die "cannot back up $CONFIG_FILE: $BACKUP exists"; fi
+    try "back up $CONFIG_FILE" cp -p -- "$CONFIG_FILE" "$STAGE_CFG/backup"
+  fi
+fi
+
+# ---- 3. put everything in place: renames only --------------------------------------------------------
+for p in $TO_INSTALL; do
+  b=$(binary_of "$p")
+  # A rename replaces a symlink, except one to a directory, which mv would move the file into.
+  if [ -L "$BIN_DIR/$b" ] && [ -d "$BIN_DIR/$b" ]; then try "remove the symlink $BIN_DIR/$b" rm -f -- "$BIN_DIR/$b"; fi
+  try "move $b into place at $BIN_DIR/$b" mv -f -- "$STAGE_BIN/$b" "$BIN_DIR/$b"
+done
+while IFS= read -r line; do
+  case "$line" in
+    *": install "*) log "${line%%: install *}: installed ${line#*: install }" ;;
+    ?*) log "$line" ;;
+  esac
+done <<EOF
+$PLAN
+EOF
+
+if [ -n "$CONFIG_FILE" ]; then
+  if [ "$CONFIG_CHANGED" -eq 0 ]; then
+    log "config $CONFIG_FILE: unchanged"
+  else
+    if [ -n "$BACKUP" ]; then
+      try "back up $CONFIG_FILE to $BACKUP" mv -f -- "$STAGE_CFG/backup" "$BACKUP"
+      log "config $CONFIG_FILE: the previous one is kept as $BACKUP"
+    fi
+    try "move the config into place at $CONFIG_FILE" mv -f -- "$STAGE_CFG/config" "$CONFIG_FILE"
     log "config $CONFIG_FILE: written (providers: $PROVIDERS)"
   fi
 fi
 
 if [ "$PRINT_CONFIG" -eq 1 ]; then render_config; fi
+
+# ---- 4. the kubelet reads its config only when it starts ----------------------------------------------
+if [ "$CONFIG_CHANGED" -eq 1 ]; then
+  if [ "$RESTART_KUBELET" -eq 1 ]; then
+    log "restarting the kubelet (systemctl restart kubelet) to read $CONFIG_FILE"
+    sc_rc=0
+    systemctl restart kubelet 2>"$WORK_DIR/systemctl.err" || sc_rc=$?
+    [ "$sc_rc" -eq 0 ] ||
+      die "the config is in place, but systemctl restart kubelet failed: $(tool_error "$WORK_DIR/systemctl.err" "exit status $sc_rc"); restart the kubelet yourself"
+  else
+    log "$RESTART_NOTE"
+  fi
+elif [ "$RESTART_KUBELET" -eq 1 ]; then
+  log "config $CONFIG_FILE unchanged: the kubelet is not restarted"
+fi

@@ -1,28 +1,33 @@
 /**
  * Runs the real tools/install/install.sh, under sh and (when installed) dash and busybox sh, against
- * release assets that the test lays out from the real executables in dist/bin: a local directory
- * and the same directory served over HTTP on 127.0.0.1.
+ * release assets that the test lays out from the real executables in dist/bin (or small stand-ins,
+ * where the point is not the binary): a local directory, the same served over HTTP on 127.0.0.1,
+ * and over HTTPS with a certificate from a CA made for the run (given to curl, GNU wget and busybox
+ * wget through their own settings: CURL_CA_BUNDLE, WGETRC, SSL_CERT_FILE).
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
@@ -104,6 +109,9 @@ function run(shell: Shell, args: string[], env: Record<string, string> = {}): Pr
 function sha256(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
 }
+function sha256Of(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
 
 const work = mkdtempSync(join(tmpdir(), "install-sh-test-"));
 let caseNo = 0;
@@ -138,33 +146,133 @@ function assetDir(name: string, archs: string[] = [HOST_ARCH]): string {
   return dir;
 }
 
+/** What a small stand-in for <binary>-linux-<arch> holds. */
+function smallBinary(p: Provider, arch: string = HOST_ARCH): string {
+  return `#!/bin/sh\necho ${BINARIES[p]} ${arch}\n`;
+}
+/**
+ * Small stand-ins for every provider's assets, both architectures, with a SHA256SUMS; the providers
+ * in `tamper` get a binary that does not match SHA256SUMS, and `sums: false` leaves SHA256SUMS out.
+ */
+function smallAssets(name: string, opts: { tamper?: Provider[]; sums?: boolean } = {}): string {
+  const dir = freshDir(name);
+  const lines: string[] = [];
+  for (const p of PROVIDERS) {
+    for (const arch of [HOST_ARCH, OTHER_ARCH]) {
+      const asset = `${BINARIES[p]}-linux-${arch}`;
+      lines.push(`${sha256Of(smallBinary(p, arch))}  ${asset}`);
+      const body = opts.tamper?.includes(p) ? "#!/bin/sh\necho tampered\n" : smallBinary(p, arch);
+      writeFileSync(join(dir, asset), body);
+    }
+  }
+  if (opts.sums !== false) writeFileSync(join(dir, "SHA256SUMS"), `${lines.join("\n")}\n`);
+  return dir;
+}
+
 let assets: string;
 let server: Server;
 let baseUrl: string;
+let httpPort: number;
 const requested: string[] = [];
+/** Directories served at /d/<key>/ by both servers. */
+const served = new Map<string, string>();
+function serve(dir: string): string {
+  const key = `k${served.size + 1}`;
+  served.set(key, dir);
+  return `/d/${key}`;
+}
+
+/**
+ * The asset directory at /<asset> and /<tag>/<asset>, as a GitHub release; any registered directory
+ * at /d/<key>/<file>; /redirect-https/<path> and /redirect-http/<path> answer 302 to <path> on the
+ * HTTPS server (same host name) or on the plain-HTTP one.
+ */
+function handler(req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? "/";
+  requested.push(url);
+  const redirect = /^\/redirect-(https|http)(\/.*)$/.exec(url);
+  if (redirect) {
+    const host = (req.headers.host ?? "127.0.0.1").replace(/:\d+$/, "");
+    const location =
+      redirect[1] === "https"
+        ? `https://${host}:${httpsPort}${redirect[2]}`
+        : `http://127.0.0.1:${httpPort}${redirect[2]}`;
+    res.writeHead(302, { location }).end();
+    return;
+  }
+  let file: string | undefined;
+  const d = /^\/d\/(k\d+)\/([\w.-]+)$/.exec(url);
+  if (d) {
+    const dir = served.get(d[1] as string);
+    if (dir) file = join(dir, d[2] as string);
+  } else {
+    const m =
+      /^(?:\/releases\/download\/%40kubelet-credential-provider%2F[a-z]+%40[\w.+-]+)?\/([\w.-]+)$/.exec(url);
+    if (m) file = join(assets, m[1] as string);
+  }
+  if (req.method !== "GET" || !file || !existsSync(file)) {
+    res.writeHead(404).end("not found\n");
+    return;
+  }
+  res.writeHead(200, { "content-type": "application/octet-stream" });
+  res.end(readFileSync(file));
+}
+
+// HTTPS: a CA and a server certificate for 127.0.0.1 and localhost, made with openssl for this run.
+const openssl = which("openssl");
+let httpsServer: Server | undefined;
+let httpsPort = 0;
+let caFile = "";
+let wgetrc = "";
 
 beforeAll(async () => {
   assets = assetDir("assets", [HOST_ARCH, OTHER_ARCH]);
-  // The asset directory over HTTP. /<tag>/<asset> serves the same files, as a GitHub release does.
-  server = createServer((req, res) => {
-    const url = req.url ?? "/";
-    requested.push(url);
-    const m =
-      /^(?:\/releases\/download\/%40kubelet-credential-provider%2F[a-z]+%40[\w.+-]+)?\/([\w.-]+)$/.exec(url);
-    const file = join(assets, m?.[1] ?? "-");
-    if (req.method !== "GET" || !m || !existsSync(file)) {
-      res.writeHead(404).end("not found\n");
-      return;
-    }
-    res.writeHead(200, { "content-type": "application/octet-stream" });
-    res.end(readFileSync(file));
-  });
+  server = createServer(handler);
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  httpPort = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${httpPort}`;
+
+  if (openssl) {
+    const tls = freshDir("tls");
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    const ossl = (args: string[]) => execFileSync(openssl, args, { cwd: tls, stdio: "pipe" });
+    ossl(
+      ["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2"].concat(
+        ["-subj", "/CN=install.sh test CA", "-addext", "basicConstraints=critical,CA:TRUE"],
+        ["-addext", "keyUsage=critical,keyCertSign"],
+      ),
+    );
+    ossl(["req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+    writeFileSync(join(tls, "ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    ossl(
+      ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"].concat([
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+      ]),
+    );
+    caFile = join(tls, "ca.pem");
+    wgetrc = join(tls, "wgetrc");
+    writeFileSync(wgetrc, `ca_certificate = ${caFile}\n`);
+    const s = createHttpsServer(
+      { key: readFileSync(join(tls, "server.key")), cert: readFileSync(join(tls, "server.pem")) },
+      handler,
+    );
+    await new Promise<void>((ok) => s.listen(0, "127.0.0.1", ok));
+    httpsServer = s;
+    httpsPort = (s.address() as AddressInfo).port;
+  }
 });
 
 afterAll(async () => {
   await new Promise<void>((ok) => server.close(() => ok()));
+  if (httpsServer) {
+    const s = httpsServer;
+    await new Promise<void>((ok) => s.close(() => ok()));
+  }
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -173,12 +281,41 @@ function entries(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
-function expectInstalled(binDir: string, providers: Provider[], arch = HOST_ARCH): void {
+/**
+ * Everything under dir: each path with its type and content (a file's SHA-256, a symlink's target),
+ * so that two snapshots differ when anything was created, removed or changed.
+ */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      const key = relative(dir, p);
+      if (st.isSymbolicLink()) out[key] = `link ${readlinkSync(p)}`;
+      else if (st.isDirectory()) {
+        out[key] = "dir";
+        walk(p);
+      } else out[key] = `file ${(st.mode & 0o777).toString(8)} ${sha256(p)}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+/** A snapshot without the entries under the given paths (relative to the snapshot's root). */
+function without(snap: Record<string, string>, ...prefixes: string[]): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(snap).filter(([k]) => !prefixes.some((p) => k === p || k.startsWith(`${p}/`))),
+  );
+}
+
+function expectInstalled(binDir: string, providers: Provider[], arch = HOST_ARCH, from = assets): void {
   for (const p of providers) {
     const target = join(binDir, BINARIES[p]);
-    const st = statSync(target);
+    const st = lstatSync(target);
+    expect(st.isFile(), `${target} is a regular file`).toBe(true);
     expect(st.mode & 0o777).toBe(0o755);
-    expect(sha256(target)).toBe(sha256(join(assets, `${BINARIES[p]}-linux-${arch}`)));
+    expect(sha256(target)).toBe(sha256(join(from, `${BINARIES[p]}-linux-${arch}`)));
   }
   expect(entries(binDir)).toEqual(providers.map((p) => BINARIES[p]).sort());
 }
@@ -203,15 +340,108 @@ function runHelp(bin: string): Promise<string> {
   });
 }
 
-/** The single error line an installer failure must end with, and nothing on stdout. */
-function expectRefused(r: Run, pattern: RegExp): void {
-  expect(r.code).toBe(1);
+/**
+ * The single error line an installer failure must end with (after warnings, when `warnings` says
+ * they may come first), the exit status (1: refused, 2: a usage error), and nothing on stdout.
+ */
+function expectRefused(r: Run, pattern: RegExp, opts: { code?: number; warnings?: boolean } = {}): void {
+  expect(r.code, r.stderr).toBe(opts.code ?? 1);
   expect(r.stdout).toBe("");
-  const lines = r.stderr.trim().split("\n");
+  let lines = r.stderr.trim().split("\n");
+  if (opts.warnings) lines = lines.filter((l) => !/^install\.sh: warning: /.test(l));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^install\.sh: error: /);
   expect(lines[0]).toMatch(pattern);
 }
+
+/** The commands install.sh runs, besides its downloader and systemctl. */
+const BASE_TOOLS = [
+  "uname",
+  "mktemp",
+  "rm",
+  "rmdir",
+  "cp",
+  "mv",
+  "chmod",
+  "mkdir",
+  "tr",
+  "awk",
+  "sort",
+  "cmp",
+  "grep",
+  "date",
+  "sleep",
+  "cat",
+  "diff",
+  "sha256sum",
+  "openssl",
+];
+/**
+ * A directory to use as the whole PATH: links to BASE_TOOLS (but `omit`), plus `links` (name ->
+ * file) and `scripts` (name -> content). undefined when a tool is not installed.
+ */
+function toolsDir(
+  name: string,
+  opts: { omit?: string[]; links?: Record<string, string>; scripts?: Record<string, string> } = {},
+): string | undefined {
+  const dir = freshDir(name);
+  for (const cmd of BASE_TOOLS.filter((c) => !opts.omit?.includes(c))) {
+    const p = which(cmd);
+    if (!p) return undefined;
+    symlinkSync(p, join(dir, cmd));
+  }
+  for (const [cmd, target] of Object.entries(opts.links ?? {})) symlinkSync(target, join(dir, cmd));
+  for (const [cmd, body] of Object.entries(opts.scripts ?? {})) {
+    writeFileSync(join(dir, cmd), body);
+    chmodSync(join(dir, cmd), 0o755);
+  }
+  return dir;
+}
+
+/** A stand-in for systemctl that records each call's arguments in $SYSTEMCTL_LOG. */
+const FAKE_SYSTEMCTL = `#!/bin/sh\nprintf '%s\\n' "$*" >>"$SYSTEMCTL_LOG"\n`;
+/** A systemctl that fails the way it does where systemd is not running. */
+const FAILING_SYSTEMCTL =
+  "#!/bin/sh\necho 'System has not been booted with systemd as init system (PID 1). Can'\\''t operate.' >&2\nexit 1\n";
+
+/** The downloaders install.sh can use, each with what makes it trust the test's CA. */
+interface Downloader {
+  label: string;
+  /** The host name to reach the test servers by. */
+  host: string;
+  env: () => Record<string, string> | undefined;
+  /** What this downloader says for a 404. */
+  notFound: RegExp;
+}
+const gnuWget = which("wget");
+const DOWNLOADERS: Downloader[] = [
+  {
+    label: "curl",
+    host: "127.0.0.1",
+    env: () => (which("curl") ? { CURL_CA_BUNDLE: caFile } : undefined),
+    notFound: /curl: \(22\) The requested URL returned error: 404/,
+  },
+  {
+    label: "GNU wget",
+    host: "127.0.0.1",
+    env: () => {
+      const dir = gnuWget && toolsDir("gnu-wget", { links: { wget: gnuWget } });
+      return dir ? { PATH: dir, WGETRC: wgetrc } : undefined;
+    },
+    notFound: /ERROR 404: Not Found/,
+  },
+  {
+    // busybox wget hands TLS to `openssl s_client`, which it gives host:port as the IP address to
+    // verify: a certificate only verifies for a host name, hence localhost (/etc/hosts: 127.0.0.1).
+    label: "busybox wget",
+    host: "localhost",
+    env: () => {
+      const dir = busybox && toolsDir("busybox-wget", { links: { wget: busybox } });
+      return dir ? { PATH: dir, SSL_CERT_FILE: caFile } : undefined;
+    },
+    notFound: /server returned error: HTTP\/1\.1 404 Not Found/,
+  },
+];
 
 describe.each(SHELLS)("install.sh under $label", (shell) => {
   const t = shell.skip ? it.skip : it;
@@ -299,13 +529,15 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     const binDir = join(dir, "bin");
     mkdirSync(binDir);
     writeFileSync(join(binDir, "ecr-credential-provider"), "#!/bin/sh\necho old\n", { mode: 0o755 });
+    const before = statSync(join(binDir, "ecr-credential-provider")).ino;
     const r = await run(shell, ["--provider", "ecr", "--source", assets, "--bin-dir", binDir]);
     expect(r.code).toBe(0);
+    expect(statSync(join(binDir, "ecr-credential-provider")).ino).not.toBe(before);
     expectInstalled(binDir, ["ecr"]);
   });
 
   t(
-    "refuses a checksum mismatch: nothing installed, the previous binary kept, no temporary file",
+    "refuses a checksum mismatch: nothing installed, no bin dir made, the previous binary kept, no temporary file",
     async () => {
       const bad = freshDir("tampered");
       const asset = `ecr-credential-provider-linux-${HOST_ARCH}`;
@@ -314,7 +546,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
       const binDir = join(freshDir("mismatch"), "bin");
       const r = await run(shell, ["--provider", "ecr", "--source", bad, "--bin-dir", binDir]);
       expectRefused(r, /checksum mismatch for ecr-credential-provider-linux-\w+/);
-      expect(entries(binDir)).toEqual([]);
+      expect(existsSync(binDir)).toBe(false);
 
       mkdirSync(binDir, { recursive: true });
       writeFileSync(join(binDir, "ecr-credential-provider"), "previous\n", { mode: 0o755 });
@@ -333,7 +565,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     const binDir = join(freshDir("unlisted-bin"), "bin");
     const r = await run(shell, ["--provider", "acr", "--source", bad, "--bin-dir", binDir]);
     expectRefused(r, /SHA256SUMS from .* has no entry for acr-credential-provider-linux-\w+/);
-    expect(entries(binDir)).toEqual([]);
+    expect(existsSync(binDir)).toBe(false);
   });
 
   t("refuses a missing asset, and a source without SHA256SUMS", async () => {
@@ -343,7 +575,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     const binDir = join(freshDir("missing-bin"), "bin");
     const r = await run(shell, ["--provider", "gcp", "--source", bad, "--bin-dir", binDir]);
     expectRefused(r, /asset auth-provider-gcp-linux-\w+ not found in /);
-    expect(entries(binDir)).toEqual([]);
+    expect(existsSync(binDir)).toBe(false);
 
     rmSync(join(bad, "SHA256SUMS"));
     const r2 = await run(shell, ["--provider", "gcp", "--source", bad, "--bin-dir", binDir]);
@@ -371,7 +603,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
       PATH: `${fake}${delimiter}${process.env.PATH}`,
     });
     expectRefused(r2, /unsupported architecture 'riscv64' \(uname -m\)/);
-    expect(entries(binDir)).toEqual([]);
+    expect(existsSync(binDir)).toBe(false);
   });
 
   t("--arch overrides the detected architecture", async () => {
@@ -392,7 +624,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     expectInstalled(binDir, ["ecr"], OTHER_ARCH);
   });
 
-  t("--print-config prints the config on stdout; --dry-run changes nothing", async () => {
+  t("--print-config prints the config on stdout", async () => {
     const dir = freshDir("print");
     const binDir = join(dir, "bin");
     const r = await run(shell, [
@@ -412,28 +644,35 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     const file = join(dir, "printed.yaml");
     writeFileSync(file, r.stdout);
     expect((await simValidate(file)).code).toBe(0);
+  });
 
-    const dryBin = join(dir, "dry-bin");
-    const config = join(dir, "dry/config.yaml");
-    const dry = await run(shell, [
-      "--provider",
-      "ecr,gcp",
-      "--version",
-      "1.2.3",
-      "--bin-dir",
-      dryBin,
-      "--config",
-      config,
-      "--dry-run",
-    ]);
-    expect(dry.code).toBe(0);
-    expect(dry.stdout).toBe("");
-    expect(dry.stderr).toContain(
-      "https://github.com/kubelet-credential-providers/kubelet-credential-providers/releases/download/%40kubelet-credential-provider%2Fecr%401.2.3/ecr-credential-provider-linux-",
+  t("--version alone fetches each provider's GitHub release, over HTTPS", async () => {
+    // A curl that records what it is asked for and fails: no request leaves the machine.
+    const log = join(freshDir("fake-curl"), "urls");
+    const fake = toolsDir("fake-curl-path", {
+      scripts: {
+        curl: `#!/bin/sh\nfor a in "$@"; do last=$a; done\nprintf '%s\\n' "$last" >>"${log}"\necho 'curl: (6) Could not resolve host: github.com' >&2\nexit 6\n`,
+      },
+    });
+    if (!fake) return;
+    const binDir = join(freshDir("release"), "bin");
+    const r = await run(
+      shell,
+      ["--provider", "ecr,gcp", "--version", "1.2.3", "--bin-dir", binDir, "--dry-run"],
+      {
+        PATH: fake,
+      },
     );
-    expect(dry.stderr).toContain("%40kubelet-credential-provider%2Fgcp%401.2.3/auth-provider-gcp-linux-");
-    expect(existsSync(dryBin)).toBe(false);
-    expect(existsSync(dirname(config))).toBe(false);
+    const release =
+      "https://github.com/kubelet-credential-providers/kubelet-credential-providers/releases/download";
+    expectRefused(
+      r,
+      /cannot download https:\/\/github\.com\/.*: curl: \(6\) Could not resolve host: github\.com$/,
+    );
+    expect(readFileSync(log, "utf8")).toBe(
+      `${release}/%40kubelet-credential-provider%2Fecr%401.2.3/SHA256SUMS\n`,
+    );
+    expect(existsSync(binDir)).toBe(false);
   });
 
   t("keeps what it replaces: a foreign config is backed up, an unrelated file needs --force", async () => {
@@ -447,7 +686,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     const r = await run(shell, args);
     expect(r.code).toBe(0);
     expect(readFileSync(`${config}.bak`, "utf8")).toBe(foreign);
-    expect(parse(readFileSync(config, "utf8")).providers[0].name).toBe("ecr-credential-provider");
+    expect(JSON.parse(readFileSync(config, "utf8")).providers[0].name).toBe("ecr-credential-provider");
 
     const other = join(dir, "kubelet.conf");
     writeFileSync(other, "something else entirely\n");
@@ -484,9 +723,17 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     expect((await simValidate(other)).code).toBe(0);
   });
 
-  t("downloads over HTTP, from a release-like URL built from --version", async () => {
+  t("downloads over plain HTTP with --allow-http, from a release-like URL built from --version", async () => {
     const binDir = join(freshDir("http"), "bin");
-    const r = await run(shell, ["--provider", "ecr,gcp", "--source", `${baseUrl}/`, "--bin-dir", binDir]);
+    const r = await run(shell, [
+      "--provider",
+      "ecr,gcp",
+      "--source",
+      `${baseUrl}/`,
+      "--bin-dir",
+      binDir,
+      "--allow-http",
+    ]);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expectInstalled(binDir, ["ecr", "gcp"]);
@@ -502,6 +749,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
       `${baseUrl}/releases/download/{tag}`,
       "--bin-dir",
       binDir2,
+      "--allow-http",
     ]);
     expect(r2.code).toBe(0);
     expect(requested).toEqual([
@@ -511,64 +759,730 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     expectInstalled(binDir2, ["acr"]);
   });
 
-  t("refuses a missing asset over HTTP", async () => {
+  t("refuses a missing asset over HTTP with curl's own error, and makes no bin dir", async () => {
     const binDir = join(freshDir("http-missing"), "bin");
     const r = await run(
       shell,
-      ["--provider", "ecr", "--source", `${baseUrl}/nothing-here/`, "--bin-dir", binDir],
-      {
-        INSTALL_RETRIES: "1",
-      },
+      ["--provider", "ecr", "--source", `${baseUrl}/nothing-here/`, "--bin-dir", binDir, "--allow-http"],
+      { INSTALL_RETRIES: "1" },
     );
-    expectRefused(r, /cannot download http:\/\/127\.0\.0\.1:\d+\/nothing-here\/(SHA256SUMS|ecr)/);
-    expect(entries(binDir)).toEqual([]);
+    expectRefused(
+      r,
+      /cannot download http:\/\/127\.0\.0\.1:\d+\/nothing-here\/SHA256SUMS: curl: \(22\) The requested URL returned error: 404$/,
+      { warnings: true },
+    );
+    expect(existsSync(binDir)).toBe(false);
   });
 
   t("works with only wget and openssl (no curl, no sha256sum)", async (ctx) => {
-    const tools = freshDir("tools");
-    const needed = [
-      "uname",
-      "mktemp",
-      "rm",
-      "cp",
-      "mv",
-      "chmod",
-      "mkdir",
-      "sed",
-      "tr",
-      "awk",
-      "sort",
-      "dirname",
-      "basename",
-      "cmp",
-      "grep",
-      "date",
-      "sleep",
-      "cat",
-      "wget",
-      "openssl",
-    ];
-    for (const cmd of needed) {
-      const p = which(cmd);
-      if (!p) return ctx.skip(`${cmd} is not installed`);
-      symlinkSync(p, join(tools, cmd));
-    }
+    const tools = gnuWget && toolsDir("tools", { omit: ["sha256sum"], links: { wget: gnuWget } });
+    if (!tools) return ctx.skip("wget or a base tool is not installed");
     const binDir = join(freshDir("wget"), "bin");
-    const r = await run(shell, ["--provider", "gcp", "--source", baseUrl, "--bin-dir", binDir], {
-      PATH: tools,
-    });
+    const r = await run(
+      shell,
+      ["--provider", "gcp", "--source", baseUrl, "--bin-dir", binDir, "--allow-http"],
+      {
+        PATH: tools,
+      },
+    );
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expectInstalled(binDir, ["gcp"]);
+  });
+
+  // ---- hostile input: refused before anything runs or changes --------------------------------
+
+  t(
+    "refuses a --version that would run a command through sed, also with --dry-run: nothing runs",
+    async () => {
+      const dir = freshDir("inject-version");
+      const pwned = join(dir, "PWNED");
+      const src = smallAssets("inject-version-assets");
+      const binDir = join(dir, "bin");
+      const before = snapshot(dir);
+      for (const version of [
+        `x|;1etouch\${IFS}${pwned};#`,
+        `ecr=x|;1etouch\${IFS}${pwned};#`,
+        `1.2.3;touch ${pwned}`,
+        `$(touch ${pwned})`,
+        "1.2",
+        "v1.2.3",
+      ]) {
+        for (const extra of [[], ["--dry-run"]]) {
+          const r = await run(shell, [
+            "--provider",
+            "ecr",
+            "--source",
+            src,
+            "--version",
+            version,
+            "--bin-dir",
+            binDir,
+            ...extra,
+          ]);
+          expect(existsSync(pwned), `${version} ${extra} ran a command`).toBe(false);
+          expectRefused(r, /invalid version '.*': a semantic version/, { code: 2 });
+        }
+      }
+      expect(snapshot(dir)).toEqual(before);
+    },
+  );
+
+  t(
+    "refuses hostile providers, architectures, checksums, paths and sources: one line, nothing runs",
+    async () => {
+      const dir = freshDir("hostile");
+      const pwned = join(dir, "PWNED");
+      const src = smallAssets("hostile-assets");
+      const binDir = join(dir, "bin");
+      writeFileSync(join(dir, "victim"), "keep me\n");
+      const before = snapshot(dir);
+      const cases: { args: string[]; code: number; error: RegExp }[] = [
+        { args: ["--provider", `ecr;touch\${IFS}${pwned}`], code: 2, error: /unknown provider/ },
+        { args: ["--provider", `$(touch ${pwned})`], code: 2, error: /unknown provider/ },
+        {
+          args: ["--provider", "ecr", "--arch", `amd64$(touch ${pwned})`],
+          code: 1,
+          error: /unsupported architecture/,
+        },
+        {
+          args: ["--provider", "ecr", "--sha256", `ecr=$(touch ${pwned})`],
+          code: 2,
+          error: /is not a SHA-256/,
+        },
+        { args: ["--provider", "ecr", "--sha256", `\`touch ${pwned}\``], code: 2, error: /is not a SHA-256/ },
+        {
+          args: ["--provider", "ecr", "--sha256", `docker=${"0".repeat(64)}`],
+          code: 2,
+          error: /unknown name 'docker'/,
+        },
+        {
+          args: ["--provider", "acr", "--azure-config", `/etc/a"; touch ${pwned}; "`],
+          code: 2,
+          error: /--azure-config must not contain quotes or backslashes/,
+        },
+        {
+          args: ["--provider", "ecr", "--bin-dir", "relative/bin"],
+          code: 2,
+          error: /--bin-dir must be an absolute path/,
+        },
+        { args: ["--provider", "ecr", "--bin-dir", `${dir}/bin\nx`], code: 2, error: /control character/ },
+        {
+          args: ["--provider", "ecr", "--config", `${dir}/c.yaml\ttouch`],
+          code: 2,
+          error: /control character/,
+        },
+        {
+          args: ["--provider", "ecr", "--config", "c.yaml"],
+          code: 2,
+          error: /--config must be an absolute path/,
+        },
+        { args: ["--provider", "ecr", "--source", "file:///etc"], code: 2, error: /unsupported source/ },
+        {
+          args: ["--provider", "ecr", "--source", "ftp://127.0.0.1/x"],
+          code: 2,
+          error: /unsupported source/,
+        },
+        {
+          args: ["--provider", "ecr", "--source", "https://127.0.0.1:1/a b"],
+          code: 2,
+          error: /must not contain spaces/,
+        },
+        {
+          args: ["--provider", "ecr", "--source", `${dir}/$(touch ${pwned})`],
+          code: 1,
+          error: /asset SHA256SUMS not found in /,
+        },
+        {
+          args: ["--provider", "ecr", `--bogus=$(touch ${pwned})`],
+          code: 2,
+          error: /unknown argument '--bogus'/,
+        },
+      ];
+      for (const c of cases) {
+        const args = [...c.args];
+        if (!args.includes("--source")) args.push("--source", src);
+        if (!args.includes("--bin-dir")) args.push("--bin-dir", binDir);
+        const r = await run(shell, args);
+        expect(existsSync(pwned), `${c.args.join(" ")} ran a command`).toBe(false);
+        expect(snapshot(dir), c.args.join(" ")).toEqual(before);
+        expectRefused(r, c.error, { code: c.code });
+      }
+    },
+  );
+
+  t(
+    "takes paths with spaces and glob characters as data: installs into them and deletes nothing else, also when it fails",
+    async () => {
+      const dir = freshDir("odd-paths");
+      const src = smallAssets("odd-paths-assets");
+      const bad = smallAssets("odd-paths-bad", { tamper: ["gcp"] });
+      // What the old temp-file list, word-split and globbed at exit, deleted.
+      writeFileSync(join(dir, "victim"), "keep me\n");
+      mkdirSync(join(dir, "g"));
+      writeFileSync(join(dir, "g", "a"), "a\n");
+      writeFileSync(join(dir, "g", "b"), "b\n");
+      mkdirSync(join(dir, "tmp *"));
+      const before = snapshot(dir);
+      const env = { TMPDIR: join(dir, "tmp *") };
+
+      const binDir = join(dir, "victim dir");
+      const config = join(dir, "cfg *", "credential providers.yaml");
+      const r = await run(
+        shell,
+        ["--provider", "ecr", "--source", src, "--bin-dir", binDir, "--config", config],
+        env,
+      );
+      expect(r.stderr).not.toMatch(/error/);
+      expect(r.code).toBe(0);
+      expectInstalled(binDir, ["ecr"], HOST_ARCH, src);
+      expect(entries(join(dir, "cfg *"))).toEqual(["credential providers.yaml"]);
+      expect(without(snapshot(dir), "victim dir", "cfg *")).toEqual(before);
+
+      const globDir = join(dir, "g", "* x");
+      const r2 = await run(shell, ["--provider", "gcp", "--source", src, "--bin-dir", globDir], env);
+      expect(r2.code).toBe(0);
+      expectInstalled(globDir, ["gcp"], HOST_ARCH, src);
+      expect(without(snapshot(dir), "victim dir", "cfg *", "g/* x")).toEqual(before);
+
+      const failed = await run(
+        shell,
+        [
+          "--provider",
+          "ecr,gcp",
+          "--source",
+          bad,
+          "--bin-dir",
+          join(dir, "g", "* y", "bin"),
+          "--config",
+          config,
+        ],
+        env,
+      );
+      expectRefused(failed, /checksum mismatch for auth-provider-gcp/);
+      expect(without(snapshot(dir), "victim dir", "cfg *", "g/* x")).toEqual(before);
+      expect(entries(join(dir, "tmp *"))).toEqual([]);
+    },
+  );
+
+  // ---- downloads --------------------------------------------------------------------------------
+
+  t("refuses an http:// source without --allow-http, before any request", async () => {
+    const src = serve(smallAssets("http-refused"));
+    const binDir = join(freshDir("http-refused-bin"), "bin");
+    requested.length = 0;
+    const r = await run(shell, ["--provider", "ecr", "--source", `${baseUrl}${src}`, "--bin-dir", binDir]);
+    expectRefused(
+      r,
+      /refusing the plain-HTTP source 'http:\/\/127\.0\.0\.1:\d+\/d\/k\d+': use an https:\/\/ URL, or pass --allow-http/,
+      {
+        code: 2,
+      },
+    );
+    expect(requested).toEqual([]);
+    expect(existsSync(binDir)).toBe(false);
+
+    const ok = await run(shell, [
+      "--provider",
+      "ecr",
+      "--source",
+      `${baseUrl}${src}`,
+      "--bin-dir",
+      binDir,
+      "--allow-http",
+    ]);
+    expect(ok.code).toBe(0);
+    const warnings = ok.stderr.split("\n").filter((l) => l.includes("warning"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^install\.sh: warning: downloading over plain HTTP from http:\/\/.*--sha256/,
+    );
+  });
+
+  t(
+    "--sha256 pins the checksum: SHA256SUMS is then not needed nor trusted, and a wrong pin is refused",
+    async () => {
+      const src = smallAssets("pins", { sums: false });
+      const right = (p: Provider, arch = HOST_ARCH) => sha256Of(smallBinary(p, arch));
+      const base = (binDir: string, ...more: string[]) => ["--source", src, "--bin-dir", binDir, ...more];
+
+      const one = join(freshDir("pin-one"), "bin");
+      const r = await run(shell, ["--provider", "ecr", "--sha256", right("ecr").toUpperCase(), ...base(one)]);
+      expect(r.stderr).toMatch(/installed ecr-credential-provider-linux-\w+ .*pinned by --sha256/);
+      expect(r.code).toBe(0);
+      expectInstalled(one, ["ecr"], HOST_ARCH, src);
+
+      const wrong = join(freshDir("pin-wrong"), "bin");
+      const w = await run(shell, ["--provider", "ecr", "--sha256", right("acr"), ...base(wrong)]);
+      expectRefused(w, /checksum mismatch for ecr-credential-provider-linux-\w+ .*\(pinned by --sha256\)/);
+      expect(existsSync(wrong)).toBe(false);
+
+      // Per provider, by short name, binary name or asset name; the other architecture's pin is ignored.
+      const named = join(freshDir("pin-named"), "bin");
+      const n = await run(shell, [
+        "--provider",
+        "ecr,acr,gcp",
+        "--sha256",
+        `ecr=${right("ecr")},acr-credential-provider=${right("acr")}`,
+        "--sha256",
+        `auth-provider-gcp-linux-${HOST_ARCH}=${right("gcp")}`,
+        "--sha256",
+        `auth-provider-gcp-linux-${OTHER_ARCH}=${"0".repeat(64)}`,
+        ...base(named),
+      ]);
+      expect(n.stderr).not.toMatch(/error/);
+      expect(n.code).toBe(0);
+      expectInstalled(named, PROVIDERS, HOST_ARCH, src);
+
+      // A pin wins over a SHA256SUMS that says otherwise (which is then not even fetched).
+      const lying = smallAssets("pins-lying", { tamper: ["ecr"] });
+      const pinned = join(freshDir("pin-over-sums"), "bin");
+      const tampered = sha256(join(lying, `ecr-credential-provider-linux-${HOST_ARCH}`));
+      const o = await run(shell, [
+        "--provider",
+        "ecr",
+        "--sha256",
+        `ecr=${tampered}`,
+        "--source",
+        lying,
+        "--bin-dir",
+        pinned,
+      ]);
+      expect(o.code).toBe(0);
+      const sums = await run(shell, [
+        "--provider",
+        "ecr",
+        "--source",
+        lying,
+        "--bin-dir",
+        join(freshDir("pin-none"), "bin"),
+      ]);
+      expectRefused(sums, /checksum mismatch .*verified against SHA256SUMS/);
+
+      // Pins that cannot be meant: an unnamed one for several providers, one for a provider not installed.
+      const unnamed = await run(shell, ["--provider", "ecr,gcp", "--sha256", right("ecr"), ...base(wrong)]);
+      expectRefused(unnamed, /--sha256 HASH without a name pins one provider, but several are installed/, {
+        code: 2,
+      });
+      const other = await run(shell, [
+        "--provider",
+        "ecr",
+        "--sha256",
+        `gcp=${right("gcp")}`,
+        ...base(wrong),
+      ]);
+      expectRefused(other, /--sha256 pins gcp, but provider gcp is not being installed/, { code: 2 });
+      const twice = await run(shell, [
+        "--provider",
+        "ecr",
+        "--sha256",
+        `ecr=${right("ecr")},ecr=${right("acr")}`,
+        ...base(wrong),
+      ]);
+      expectRefused(twice, /--sha256 pins ecr twice/, { code: 2 });
+      expect(existsSync(wrong)).toBe(false);
+    },
+  );
+
+  t("replaces a symlink in place of a binary, even one to a file with the right checksum", async () => {
+    const src = smallAssets("symlink-assets");
+    const dir = freshDir("symlink");
+    const binDir = join(dir, "bin");
+    mkdirSync(binDir);
+    const elsewhere = join(dir, "elsewhere");
+    writeFileSync(elsewhere, smallBinary("ecr"), { mode: 0o755 });
+    symlinkSync(elsewhere, join(binDir, "ecr-credential-provider"));
+    mkdirSync(join(dir, "a-dir"));
+    symlinkSync(join(dir, "a-dir"), join(binDir, "auth-provider-gcp"));
+
+    const r = await run(shell, ["--provider", "ecr,gcp", "--source", src, "--bin-dir", binDir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/already installed/);
+    expect(r.stderr).toMatch(/ecr-credential-provider: installed /);
+    expectInstalled(binDir, ["ecr", "gcp"], HOST_ARCH, src);
+    expect(readFileSync(elsewhere, "utf8")).toBe(smallBinary("ecr"));
+    expect(entries(join(dir, "a-dir"))).toEqual([]);
+  });
+
+  t(
+    "verifies every provider before changing anything: one bad provider leaves the node as it was",
+    async () => {
+      const bad = smallAssets("partial", { tamper: ["gcp"] });
+      const dir = freshDir("partial-node");
+      const binDir = join(dir, "usr", "local", "bin");
+      const config = join(dir, "etc", "kubernetes", "config.yaml");
+      const r = await run(shell, [
+        "--provider",
+        "ecr,gcp",
+        "--source",
+        bad,
+        "--bin-dir",
+        binDir,
+        "--config",
+        config,
+      ]);
+      expectRefused(r, /checksum mismatch for auth-provider-gcp-linux-\w+/);
+      expect(entries(dir)).toEqual([]);
+
+      mkdirSync(binDir, { recursive: true });
+      writeFileSync(join(binDir, "ecr-credential-provider"), "previous\n", { mode: 0o755 });
+      const before = snapshot(dir);
+      const again = await run(shell, [
+        "--provider",
+        "ecr,gcp",
+        "--source",
+        bad,
+        "--bin-dir",
+        binDir,
+        "--config",
+        config,
+      ]);
+      expectRefused(again, /checksum mismatch for auth-provider-gcp-linux-\w+/);
+      expect(snapshot(dir)).toEqual(before);
+    },
+  );
+
+  t("--dry-run downloads and verifies everything: a tampered binary fails it, nothing changes", async () => {
+    const bad = smallAssets("dry-tampered", { tamper: ["gcp"] });
+    const dir = freshDir("dry-tampered-node");
+    const binDir = join(dir, "bin");
+    const r = await run(shell, ["--provider", "ecr,gcp", "--source", bad, "--bin-dir", binDir, "--dry-run"]);
+    expectRefused(r, /checksum mismatch for auth-provider-gcp-linux-\w+/);
+    expect(entries(dir)).toEqual([]);
+
+    const good = smallAssets("dry-good");
+    const ok = await run(shell, [
+      "--provider",
+      "ecr,gcp",
+      "--source",
+      good,
+      "--bin-dir",
+      binDir,
+      "--dry-run",
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toMatch(
+      /dry run: ecr-credential-provider: would install ecr-credential-provider-linux-\w+ from .* \(sha256 [0-9a-f]{64}, verified against SHA256SUMS\)/,
+    );
+    expect(entries(dir)).toEqual([]);
+  });
+
+  t(
+    "--dry-run prints the config change as a unified diff (the whole config without diff), changes nothing",
+    async () => {
+      const src = smallAssets("dry-diff-assets");
+      const dir = freshDir("dry-diff");
+      const binDir = join(dir, "bin");
+      const config = join(dir, "etc", "config.yaml");
+      const fresh = await run(shell, [
+        "--provider",
+        "ecr",
+        "--source",
+        src,
+        "--bin-dir",
+        binDir,
+        "--config",
+        config,
+        "--dry-run",
+      ]);
+      expect(fresh.code).toBe(0);
+      expect(fresh.stdout).toMatch(
+        new RegExp(`^--- /dev/null\\n\\+\\+\\+ ${config.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\n@@ `),
+      );
+      expect(fresh.stdout).toContain("\n+  - name: ecr-credential-provider\n");
+      expect(entries(dir)).toEqual([]);
+
+      expect(
+        (await run(shell, ["--provider", "ecr", "--source", src, "--bin-dir", binDir, "--config", config]))
+          .code,
+      ).toBe(0);
+      const before = snapshot(dir);
+      const more = await run(shell, [
+        "--provider",
+        "ecr,gcp",
+        "--source",
+        src,
+        "--bin-dir",
+        binDir,
+        "--config",
+        config,
+        "--dry-run",
+      ]);
+      expect(more.code).toBe(0);
+      const lines = more.stdout.split("\n");
+      expect(lines[0]).toBe(`--- ${config}`);
+      expect(lines[1]).toBe(`+++ ${config}`);
+      expect(lines).toContain("+  - name: auth-provider-gcp");
+      expect(lines.filter((l) => /^-[^-]/.test(l))).toEqual([]);
+      expect(more.stderr).toMatch(/dry run: auth-provider-gcp: would install /);
+      expect(more.stderr).toMatch(/dry run: ecr-credential-provider: already installed/);
+      expect(more.stderr).toMatch(/the kubelet reads .* only when it starts/);
+      expect(snapshot(dir)).toEqual(before);
+
+      const noDiff = toolsDir("no-diff", { omit: ["diff"] });
+      if (noDiff) {
+        const whole = await run(
+          shell,
+          ["--provider", "ecr,gcp", "--source", src, "--bin-dir", binDir, "--config", config, "--dry-run"],
+          { PATH: noDiff },
+        );
+        expect(whole.code).toBe(0);
+        expect(whole.stderr).toMatch(/no diff command: the whole new .*config\.yaml follows/);
+        expect(parse(whole.stdout).providers.map((x: { name: string }) => x.name)).toEqual([
+          "ecr-credential-provider",
+          "auth-provider-gcp",
+        ]);
+        expect(snapshot(dir)).toEqual(before);
+      }
+    },
+  );
+
+  t("writes JSON to a config named *.json and YAML otherwise, both valid for the kubelet", async () => {
+    const src = smallAssets("formats-assets");
+    const dir = freshDir("formats");
+    const json = join(dir, "config.json");
+    const yaml = join(dir, "config.yaml");
+    for (const config of [json, yaml]) {
+      const r = await run(shell, [
+        "--provider",
+        "ecr,acr,gcp",
+        "--source",
+        src,
+        "--bin-dir",
+        join(dir, "bin"),
+        "--config",
+        config,
+        "--azure-config",
+        "/etc/kubernetes/azure cloud.json",
+      ]);
+      expect(r.code).toBe(0);
+      const v = await simValidate(config);
+      expect(v.stdout.trim()).toBe("valid: 3 providers from 1 file");
+    }
+    const doc = JSON.parse(readFileSync(json, "utf8"));
+    expect(doc.kind).toBe("CredentialProviderConfig");
+    expect(doc.providers.map((x: { name: string }) => x.name)).toEqual(PROVIDERS.map((p) => BINARIES[p]));
+    expect(doc.providers[1].args).toEqual(["/etc/kubernetes/azure cloud.json"]);
+    expect(doc.providers[2].args).toEqual(["get-credentials", "--v=3"]);
+    expect(parse(readFileSync(yaml, "utf8"))).toEqual(doc);
+    expect(readFileSync(yaml, "utf8")).toMatch(/^# Written by kubelet-credential-providers install\.sh/);
+
+    const printed = await run(shell, [
+      "--provider",
+      "gcp",
+      "--source",
+      src,
+      "--bin-dir",
+      join(dir, "bin"),
+      "--config",
+      json,
+      "--print-config",
+    ]);
+    expect(JSON.parse(printed.stdout).providers[0].name).toBe("auth-provider-gcp");
+  });
+
+  t(
+    "says the kubelet must restart after a config change; --restart-kubelet restarts it, only then",
+    async () => {
+      const src = smallAssets("restart-assets");
+      const dir = freshDir("restart");
+      const fake = freshDir("restart-path");
+      writeFileSync(join(fake, "systemctl"), FAKE_SYSTEMCTL, { mode: 0o755 });
+      const log = join(dir, "systemctl.log");
+      const env = { PATH: `${fake}${delimiter}${process.env.PATH}`, SYSTEMCTL_LOG: log };
+      const config = join(dir, "config.yaml");
+      const args = (providers: string, ...more: string[]) => [
+        "--provider",
+        providers,
+        "--source",
+        src,
+        "--bin-dir",
+        join(dir, "bin"),
+        "--config",
+        config,
+        ...more,
+      ];
+
+      const first = await run(shell, args("ecr"), env);
+      expect(first.code).toBe(0);
+      expect(first.stderr).toMatch(
+        /the kubelet reads .*config\.yaml only when it starts: restart it .*--restart-kubelet/,
+      );
+      expect(existsSync(log)).toBe(false);
+
+      const dry = await run(shell, args("ecr,gcp", "--restart-kubelet", "--dry-run"), env);
+      expect(dry.code).toBe(0);
+      expect(existsSync(log)).toBe(false);
+
+      const restart = await run(shell, args("ecr,gcp", "--restart-kubelet"), env);
+      expect(restart.code).toBe(0);
+      expect(restart.stderr).toMatch(/restarting the kubelet \(systemctl restart kubelet\)/);
+      expect(readFileSync(log, "utf8")).toBe("restart kubelet\n");
+
+      const same = await run(shell, args("ecr,gcp", "--restart-kubelet"), env);
+      expect(same.code).toBe(0);
+      expect(same.stderr).toMatch(/unchanged: the kubelet is not restarted/);
+      expect(readFileSync(log, "utf8")).toBe("restart kubelet\n");
+
+      const noConfig = await run(
+        shell,
+        ["--provider", "ecr", "--source", src, "--bin-dir", join(dir, "bin"), "--restart-kubelet"],
+        env,
+      );
+      expectRefused(noConfig, /--restart-kubelet needs --config/, { code: 2 });
+      expect(readFileSync(log, "utf8")).toBe("restart kubelet\n");
+    },
+  );
+
+  t(
+    "--restart-kubelet: refused before any change without systemctl; systemctl's own error when it fails",
+    async () => {
+      const src = smallAssets("restart-fail-assets");
+      const dir = freshDir("restart-fail");
+      const binDir = join(dir, "bin");
+      const config = join(dir, "config.yaml");
+      const args = [
+        "--provider",
+        "ecr",
+        "--source",
+        src,
+        "--bin-dir",
+        binDir,
+        "--config",
+        config,
+        "--restart-kubelet",
+      ];
+      const noSystemd = toolsDir("no-systemctl");
+      if (noSystemd) {
+        const r = await run(shell, args, { PATH: noSystemd });
+        expectRefused(r, /--restart-kubelet: systemctl not found/);
+        expect(entries(dir)).toEqual([]);
+      }
+      const failing = freshDir("failing-systemctl");
+      writeFileSync(join(failing, "systemctl"), FAILING_SYSTEMCTL, { mode: 0o755 });
+      const f = await run(shell, args, { PATH: `${failing}${delimiter}${process.env.PATH}` });
+      expect(f.code).toBe(1);
+      const last = f.stderr.trim().split("\n").at(-1);
+      expect(last).toMatch(
+        /^install\.sh: error: the config is in place, but systemctl restart kubelet failed: System has not been booted with systemd/,
+      );
+      expectInstalled(binDir, ["ecr"], HOST_ARCH, src);
+    },
+  );
+
+  t("refuses a wget that cannot check TLS certificates, unless the checksums are pinned", async () => {
+    const src = smallAssets("no-tls-check");
+    // Plays a busybox wget built without a TLS library: it says so, and "downloads" from src.
+    const fakeWget = [
+      "#!/bin/sh",
+      'if [ "$1" = --help ]; then echo "BusyBox v1.36.1 multi-call binary." >&2; exit 1; fi',
+      'out=""; url=""',
+      'while [ $# -gt 0 ]; do case "$1" in -O) out=$2; shift 2 ;; -*) shift ;; *) url=$1; shift ;; esac; done',
+      'echo "wget: note: TLS certificate validation not implemented" >&2',
+      `cp "${src}/\${url##*/}" "$out"`,
+      "",
+    ].join("\n");
+    const tools = toolsDir("fake-wget", { scripts: { wget: fakeWget } });
+    if (!tools) return;
+    const binDir = join(freshDir("no-tls-check-bin"), "bin");
+    const args = ["--provider", "ecr", "--source", "https://127.0.0.1:1/release", "--bin-dir", binDir];
+    const r = await run(shell, args, { PATH: tools });
+    expectRefused(
+      r,
+      /cannot download https:\/\/127\.0\.0\.1:1\/release\/SHA256SUMS safely: this wget does not validate TLS certificates/,
+    );
+    expect(existsSync(binDir)).toBe(false);
+
+    const pinned = await run(shell, [...args, "--sha256", sha256Of(smallBinary("ecr"))], { PATH: tools });
+    expect(pinned.code).toBe(0);
+    expectInstalled(binDir, ["ecr"], HOST_ARCH, src);
+  });
+
+  describe.each(DOWNLOADERS)("over HTTPS with $label", (dl) => {
+    t(
+      "installs, follows a redirect to HTTPS, refuses one to plain HTTP, and prints its own errors",
+      async (ctx) => {
+        const env = openssl && httpsServer ? dl.env() : undefined;
+        if (!env) return ctx.skip(`${dl.label} or openssl is not installed`);
+        const src = smallAssets(`https-${dl.label}`);
+        const path = serve(src);
+        const base = `https://${dl.host}:${httpsPort}`;
+        const install = (source: string, binDir: string, trustCa = true) =>
+          run(shell, ["--provider", "ecr", "--source", source, "--bin-dir", binDir], {
+            ...(trustCa
+              ? env
+              : Object.fromEntries(
+                  Object.entries(env).filter(
+                    ([k]) => !["CURL_CA_BUNDLE", "WGETRC", "SSL_CERT_FILE"].includes(k),
+                  ),
+                )),
+            INSTALL_RETRIES: "1",
+          });
+
+        const direct = join(freshDir("https-direct"), "bin");
+        const r = await install(`${base}${path}`, direct);
+        expect(r.stderr).not.toMatch(/error|warning/);
+        expect(r.code).toBe(0);
+        expectInstalled(direct, ["ecr"], HOST_ARCH, src);
+
+        const viaHttps = join(freshDir("https-redirect"), "bin");
+        const r2 = await install(`${base}/redirect-https${path}`, viaHttps);
+        expect(r2.code).toBe(0);
+        expectInstalled(viaHttps, ["ecr"], HOST_ARCH, src);
+
+        const viaHttp = join(freshDir("http-redirect"), "bin");
+        requested.length = 0;
+        const r3 = await install(`${base}/redirect-http${path}`, viaHttp);
+        expectRefused(
+          r3,
+          /cannot download https:\/\/.*\/redirect-http\/d\/k\d+\/SHA256SUMS: it redirects to .*not HTTPS/,
+        );
+        expect(existsSync(viaHttp)).toBe(false);
+        // curl refuses before following; wget can only be checked afterwards (its request was made,
+        // its answer thrown away unread).
+        if (dl.label === "curl") expect(requested).toEqual([`/redirect-http${path}/SHA256SUMS`]);
+
+        const missing = join(freshDir("https-404"), "bin");
+        const r4 = await install(`${base}/d/nothing-here`, missing);
+        expectRefused(
+          r4,
+          new RegExp(`cannot download https://.*/d/nothing-here/SHA256SUMS: .*${dl.notFound.source}`),
+        );
+        expect(existsSync(missing)).toBe(false);
+
+        // Without the test's CA, the server's certificate is not trusted: TLS is verified.
+        const untrusted = join(freshDir("https-untrusted"), "bin");
+        const r5 = await install(`${base}${path}`, untrusted, false);
+        expectRefused(r5, /cannot download https:\/\/.*SHA256SUMS: /);
+        expect(existsSync(untrusted)).toBe(false);
+      },
+    );
   });
 });
 
 describe("install.sh usage", () => {
   const sh = SHELLS[0] as Shell;
-  it("--help prints the usage and exits 0", async () => {
+  it("--help prints the usage, with every flag, and exits 0", async () => {
     const r = await run(sh, ["--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: install\.sh --provider ecr\|acr\|gcp/);
+    for (const flag of [
+      "--provider",
+      "--version",
+      "--source",
+      "--allow-http",
+      "--sha256",
+      "--arch",
+      "--bin-dir",
+      "--config",
+      "--print-config",
+      "--azure-config",
+      "--force",
+      "--restart-kubelet",
+      "--dry-run",
+    ]) {
+      expect(r.stdout).toMatch(new RegExp(`^ {2}${flag} `, "m"));
+    }
   });
   it("rejects an unknown flag, an unknown provider, and a missing source with exit 2", async () => {
     for (const args of [
@@ -576,6 +1490,8 @@ describe("install.sh usage", () => {
       ["--provider", "docker", "--version", "1.0.0"],
       ["--provider", "ecr"],
       ["--version", "1.0.0"],
+      ["--provider", "ecr", "--version", "docker=1.0.0"],
+      ["--provider", "ecr", "--version", "ecr=1.0.0,ecr=2.0.0"],
     ]) {
       const r = await run(sh, args);
       expect(r.code).toBe(2);

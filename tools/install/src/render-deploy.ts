@@ -3,12 +3,24 @@
  *
  * - deploy/base/installer-script.yaml: the ConfigMap that carries tools/install/install.sh, byte for byte;
  * - deploy/plain/<cloud>.yaml: each overlay of deploy/overlays rendered to one file of plain manifests
- *   (`kubectl apply -f deploy/plain/ecr.yaml`), the same objects `kubectl kustomize` renders.
+ *   (`kubectl apply -f deploy/plain/ecr.yaml`): the objects `kubectl kustomize` renders, except that
+ *   the settings ConfigMap keeps its name and the pod template carries the settings' checksum instead.
+ *
+ * Both delivery paths roll the DaemonSet's pods when a setting changes. kustomize names the generated
+ * ConfigMap installer-settings-<hash of its content> and rewrites the DaemonSet's references, so the
+ * pod template changes with the settings. The plain files keep the name installer-settings (a
+ * changing name would leave every old ConfigMap behind, since `kubectl apply -f` deletes nothing) and
+ * put the SHA-256 of the settings into the pod annotation SETTINGS_ANNOTATION.
  *
  * `node tools/install/src/render-deploy.ts` writes them; `--check` exits 1 when any is out of date.
- * The kustomize subset applied here is what deploy/ uses: `resources` (files and directories) and
- * strategic-merge `patches` (maps merge, lists of named items merge by name, other lists replace).
+ * The kustomize subset applied here is what deploy/ uses, and anything else in a kustomization is an
+ * error rather than silently ignored: `resources` (files and directories), `components`,
+ * `configMapGenerator` (literals, behavior create/merge/replace, options.labels, with kustomize's
+ * name hash) and strategic-merge `patches` (maps merge, lists of named items merge by name,
+ * volumeMounts by mountPath, other lists replace). deploy.test.ts compares the result with
+ * `kubectl kustomize` where kubectl is installed.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,27 +79,35 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A strategic merge patch, for the shapes deploy/ uses. */
-export function strategicMerge(base: unknown, patch: unknown): unknown {
+/** The field each list of objects merges on, as in the Kubernetes API's patchMergeKey. */
+const MERGE_KEYS: Record<string, string> = { volumeMounts: "mountPath" };
+
+/** A strategic merge patch, for the shapes deploy/ uses. `field` is the name of the value's field. */
+export function strategicMerge(base: unknown, patch: unknown, field = ""): unknown {
+  if (isObject(patch) && Object.keys(patch).some((k) => k.startsWith("$"))) {
+    throw new Error(`strategic merge directives (${Object.keys(patch).join(", ")}) are not supported here`);
+  }
   if (isObject(base) && isObject(patch)) {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(patch)) {
-      out[k] = v === null ? undefined : k in base ? strategicMerge(base[k], v) : v;
+      out[k] = v === null ? undefined : k in base ? strategicMerge(base[k], v, k) : v;
       if (out[k] === undefined) delete out[k];
     }
     return out;
   }
+  const mergeKey = MERGE_KEYS[field] ?? "name";
   if (
     Array.isArray(base) &&
     Array.isArray(patch) &&
-    [...base, ...patch].every((x) => isObject(x) && "name" in x)
+    [...base, ...patch].every((x) => isObject(x) && mergeKey in x)
   ) {
+    const keyOf = (x: unknown) => (x as Record<string, unknown>)[mergeKey];
     const out = base.map((x) => {
-      const p = patch.find((y) => (y as { name: unknown }).name === (x as { name: unknown }).name);
+      const p = patch.find((y) => keyOf(y) === keyOf(x));
       return p === undefined ? x : strategicMerge(x, p);
     });
     for (const p of patch) {
-      if (!base.some((x) => (x as { name: unknown }).name === (p as { name: unknown }).name)) out.push(p);
+      if (!base.some((x) => keyOf(x) === keyOf(p))) out.push(p);
     }
     return out;
   }
@@ -98,35 +118,248 @@ function key(o: K8sObject): string {
   return `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 }
 
-/** The objects a kustomization directory renders to. */
-export function kustomize(dir: string, overrides?: Map<string, string>): K8sObject[] {
-  const [k] = readYamlDocuments(join(dir, "kustomization.yaml")) as {
-    resources?: string[];
-    patches?: { path: string }[];
-  }[];
-  if (!k) throw new Error(`${dir}: empty kustomization.yaml`);
-  const objects: K8sObject[] = [];
-  for (const r of k.resources ?? []) {
-    const p = join(dir, r);
-    if (existsSync(join(p, "kustomization.yaml"))) objects.push(...kustomize(p, overrides));
-    else objects.push(...(readYamlDocuments(p, overrides) as K8sObject[]));
+// ---- configMapGenerator --------------------------------------------------------------------------
+
+type Generator = {
+  name: string;
+  namespace?: string;
+  behavior?: "create" | "merge" | "replace";
+  literals?: string[];
+  options?: { labels?: Record<string, string> };
+};
+type Kustomization = {
+  apiVersion?: string;
+  kind?: string;
+  resources?: string[];
+  components?: string[];
+  configMapGenerator?: Generator[];
+  patches?: { path: string }[];
+};
+const KUSTOMIZATION_FIELDS = new Set([
+  "apiVersion",
+  "kind",
+  "resources",
+  "components",
+  "configMapGenerator",
+  "patches",
+]);
+const GENERATOR_FIELDS = new Set(["name", "namespace", "behavior", "literals", "options"]);
+
+/** How kustomize marks a generated object whose name gets the hash suffix, until the build ends. */
+const NEEDS_HASH = "internal.config.kubernetes.io/needsHashSuffix";
+
+/** The name of the settings ConfigMap, and the pod annotation that carries its checksum in deploy/plain. */
+export const SETTINGS = "installer-settings";
+export const SETTINGS_ANNOTATION = "kubelet-credential-providers/installer-settings-sha256";
+
+function literalsOf(g: Generator, where: string): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const l of g.literals ?? []) {
+    const i = typeof l === "string" ? l.indexOf("=") : -1;
+    if (i <= 0) throw new Error(`${where}: literal ${JSON.stringify(l)} is not KEY=VALUE`);
+    const [k, v] = [l.slice(0, i), l.slice(i + 1)];
+    if (!/^[-._a-zA-Z0-9]+$/.test(k))
+      throw new Error(`${where}: ${JSON.stringify(k)} is not a ConfigMap key`);
+    // kustomize strips one pair of quotes around a literal's value: not modelled, so not allowed.
+    if (/^(["']).*\1$/s.test(v))
+      throw new Error(`${where}: quote-wrapped literal ${k}: write the value bare`);
+    if (k in data) throw new Error(`${where}: literal ${k} is given twice`);
+    data[k] = v;
   }
+  return data;
+}
+
+function applyGenerator(objects: K8sObject[], g: Generator, where: string): void {
+  for (const f of Object.keys(g)) {
+    if (!GENERATOR_FIELDS.has(f))
+      throw new Error(`${where}: configMapGenerator field ${f} is not supported here`);
+  }
+  const data = literalsOf(g, where);
+  const id = key({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: g.name, namespace: g.namespace } });
+  const i = objects.findIndex((o) => key(o) === id);
+  const behavior = g.behavior ?? "create";
+  if (behavior === "create") {
+    if (i >= 0) throw new Error(`${where}: ${id} already exists: use behavior merge or replace`);
+    const metadata: K8sObject["metadata"] = { name: g.name };
+    if (g.namespace !== undefined) metadata.namespace = g.namespace;
+    if (g.options?.labels) metadata.labels = { ...g.options.labels };
+    metadata.annotations = { [NEEDS_HASH]: "enabled" };
+    objects.push({ apiVersion: "v1", kind: "ConfigMap", metadata, data });
+    return;
+  }
+  if (i < 0) throw new Error(`${where}: ${id} to ${behavior} is not in the resources`);
+  const old = objects[i] as K8sObject & { data?: Record<string, string> };
+  const labels = { ...(old.metadata.labels as object), ...g.options?.labels };
+  objects[i] = {
+    ...old,
+    metadata: { ...old.metadata, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    data: behavior === "merge" ? { ...old.data, ...data } : data,
+  };
+}
+
+/** Go's json.Marshal of a string map, sorted, with its HTML-safe escapes (kustomize hashes that). */
+function goJson(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    isObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sorted(v[k])]),
+        )
+      : v;
+  return JSON.stringify(sorted(value)).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * The suffix kustomize gives a generated ConfigMap: its api/hasher encodes kind, data and
+ * metadata/name, but looks the name up as one field literally called "metadata/name", which
+ * never exists, so the name it hashes is always "" (checked against `kubectl kustomize`).
+ */
+export function kustomizeHashSuffix(cm: { data?: Record<string, string> }): string {
+  const encoded = goJson({ data: cm.data ?? "", kind: "ConfigMap", name: "" });
+  const hex = createHash("sha256").update(encoded).digest("hex").slice(0, 10);
+  const swap: Record<string, string> = { "0": "g", "1": "h", "3": "k", a: "m", e: "t" };
+  return hex.replace(/[013ae]/g, (c) => swap[c] as string);
+}
+
+/** The checksum deploy/plain puts on the pod template: SHA-256 of the settings' data, keys sorted. */
+export function settingsChecksum(data: Record<string, string>): string {
+  return createHash("sha256").update(goJson(data)).digest("hex");
+}
+
+type PodTemplateOwner = K8sObject & {
+  spec: { template: { metadata?: { annotations?: Record<string, string> }; spec: Record<string, unknown> } };
+};
+
+/** Every place a pod spec names a ConfigMap: env, envFrom and volumes of every container. */
+function configMapRefs(o: K8sObject): { name: string }[] {
+  const spec = (o as PodTemplateOwner).spec?.template?.spec;
+  if (!spec) return [];
+  type C = {
+    env?: { valueFrom?: { configMapKeyRef?: { name: string } } }[];
+    envFrom?: { configMapRef?: { name: string } }[];
+  };
+  const containers = [...((spec.initContainers as C[]) ?? []), ...((spec.containers as C[]) ?? [])];
+  const refs: ({ name: string } | undefined)[] = [
+    ...containers.flatMap((c) => [
+      ...(c.env ?? []).map((e) => e.valueFrom?.configMapKeyRef),
+      ...(c.envFrom ?? []).map((e) => e.configMapRef),
+    ]),
+    ...((spec.volumes as { configMap?: { name: string } }[]) ?? []).map((v) => v.configMap),
+  ];
+  return refs.filter((r) => r !== undefined);
+}
+
+/** The end of a build: generated names get their hash suffix (or not), references follow. */
+function finalize(objects: K8sObject[], hashSuffix: boolean): K8sObject[] {
+  const out = structuredClone(objects);
+  for (const o of out) {
+    const annotations = o.metadata.annotations as Record<string, string> | undefined;
+    if (annotations?.[NEEDS_HASH] === undefined) continue;
+    delete annotations[NEEDS_HASH];
+    if (Object.keys(annotations).length === 0) delete o.metadata.annotations;
+    if (!hashSuffix) continue;
+    const from = o.metadata.name;
+    const to = `${from}-${kustomizeHashSuffix(o as { data?: Record<string, string> })}`;
+    o.metadata.name = to;
+    for (const w of out) {
+      if (w.metadata.namespace !== o.metadata.namespace) continue;
+      for (const ref of configMapRefs(w)) if (ref.name === from) ref.name = to;
+    }
+  }
+  return out;
+}
+
+// ---- kustomize ---------------------------------------------------------------------------------
+
+function readKustomization(dir: string, overrides?: Map<string, string>): Kustomization {
+  const file = join(dir, "kustomization.yaml");
+  const [k] = readYamlDocuments(file, overrides) as Kustomization[];
+  if (!isObject(k)) throw new Error(`${file}: empty kustomization`);
+  for (const f of Object.keys(k)) {
+    if (!KUSTOMIZATION_FIELDS.has(f)) throw new Error(`${file}: ${f} is not supported by render-deploy.ts`);
+  }
+  return k;
+}
+
+/** Adds what the kustomization (or component) in `dir` makes to `objects`, in kustomize's order. */
+function accumulate(
+  dir: string,
+  objects: K8sObject[],
+  overrides: Map<string, string> | undefined,
+  kind: "Kustomization" | "Component",
+): void {
+  const k = readKustomization(dir, overrides);
+  if ((k.kind ?? "Kustomization") !== kind) throw new Error(`${dir}: a ${k.kind}, where a ${kind} belongs`);
+  for (const r of k.resources ?? []) {
+    const p = resolve(dir, r);
+    if (existsSync(join(p, "kustomization.yaml")) || overrides?.has(join(p, "kustomization.yaml"))) {
+      const sub: K8sObject[] = [];
+      accumulate(p, sub, overrides, "Kustomization");
+      objects.push(...sub);
+    } else {
+      objects.push(...(readYamlDocuments(p, overrides) as K8sObject[]));
+    }
+  }
+  for (const c of k.components ?? []) accumulate(resolve(dir, c), objects, overrides, "Component");
+  for (const g of k.configMapGenerator ?? []) applyGenerator(objects, g, dir);
   for (const { path } of k.patches ?? []) {
-    for (const patch of readYamlDocuments(join(dir, path)) as K8sObject[]) {
+    for (const patch of readYamlDocuments(join(dir, path), overrides) as K8sObject[]) {
       const i = objects.findIndex((o) => key(o) === key(patch));
       if (i < 0)
         throw new Error(`${join(dir, path)}: the patch's target ${key(patch)} is not in the resources`);
       objects[i] = strategicMerge(objects[i], patch) as K8sObject;
     }
   }
+}
+
+/**
+ * The objects a kustomization directory renders to: what `kubectl kustomize` prints, or, with
+ * `hashSuffix: false`, the same with the generated ConfigMaps under their own names.
+ */
+export function kustomize(
+  dir: string,
+  overrides?: Map<string, string>,
+  { hashSuffix = true }: { hashSuffix?: boolean } = {},
+): K8sObject[] {
+  const objects: K8sObject[] = [];
+  accumulate(dir, objects, overrides, "Kustomization");
+  return finalize(objects, hashSuffix);
+}
+
+/**
+ * The objects of deploy/plain for a kustomization: generated ConfigMaps keep their names, and the
+ * DaemonSet's pod template carries the checksum of the settings it reads.
+ */
+export function plainObjects(dir: string, overrides?: Map<string, string>): K8sObject[] {
+  const objects = kustomize(dir, overrides, { hashSuffix: false });
+  const settings = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === SETTINGS) as
+    | (K8sObject & { data?: Record<string, string> })
+    | undefined;
+  if (!settings) throw new Error(`${dir}: renders no ConfigMap ${SETTINGS}`);
+  const readers = objects.filter((o) => configMapRefs(o).some((r) => r.name === SETTINGS));
+  if (readers.length === 0) throw new Error(`${dir}: nothing reads the ConfigMap ${SETTINGS}`);
+  for (const o of readers) {
+    const template = (o as PodTemplateOwner).spec.template;
+    template.metadata = {
+      ...template.metadata,
+      annotations: {
+        ...template.metadata?.annotations,
+        [SETTINGS_ANNOTATION]: settingsChecksum(settings.data ?? {}),
+      },
+    };
+  }
   return objects;
 }
 
 /** deploy/plain/<cloud>.yaml as YAML text. */
 export function renderPlain(cloud: Cloud, overrides?: Map<string, string>): string {
-  const objects = kustomize(join(DEPLOY, "overlays", cloud), overrides);
+  const objects = plainObjects(join(DEPLOY, "overlays", cloud), overrides);
   const body = objects.map((o) => stringify(o, { lineWidth: 0, blockQuote: "literal" })).join("---\n");
-  return `${GENERATED}\n# deploy/overlays/${cloud} as plain manifests: kubectl apply -f deploy/plain/${cloud}.yaml\n${body}`;
+  return `${GENERATED}\n# deploy/overlays/${cloud} as plain manifests: kubectl apply -f deploy/plain/${cloud}.yaml\n# A changed setting changes the pod annotation ${SETTINGS_ANNOTATION}, which rolls the pods.\n${body}`;
 }
 
 /** Every generated file: path and the content it must have. */

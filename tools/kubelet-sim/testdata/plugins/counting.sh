@@ -18,7 +18,7 @@ image=$(field image)
 registry=${image%%/*}
 
 args=""
-for arg in "$@"; do args="$args[$arg]"; done
+for arg in "$@"; do args="${args}[$arg]"; done
 if [ -n "${COUNT_FILE:-}" ]; then
   printf '%s args=%s inherited=%s\n' "$request" "$args" "${INHERITED:-}" >>"$COUNT_FILE"
   run=$(wc -l <"$COUNT_FILE" | tr -d ' ')
