@@ -1,7 +1,7 @@
 #!/bin/sh
 # install.sh: install kubelet image credential providers (ecr-credential-provider,
 # acr-credential-provider, auth-provider-gcp) from kubelet-credential-providers on a node, and
-# write the matching CredentialProviderConfig.
+# merge their entries into the kubelet's CredentialProviderConfig (or remove them: --uninstall).
 #
 # POSIX sh: runs under dash, busybox/alpine sh and bash. Needs curl or wget for URL sources, and
 # sha256sum, shasum or openssl to verify checksums. `install.sh --help` for usage.
@@ -17,6 +17,9 @@
 #   the release's SHA256SUMS, or a checksum pinned with --sha256); then each binary is copied into a
 #   private directory next to its target, checked, and renamed over it, so a kubelet running the
 #   provider never sees a half-written file. A failure before the renames leaves the node as it was.
+# - the config is never parsed here: kubelet-credential-sim (shipped in every release, verified like
+#   a provider) merges or removes one entry at a time with the kubelet's own rules, first on a copy
+#   (so that a config it cannot read stops the run before anything changes), then on the file.
 set -eu
 # No value may ever turn into a list of files, nor be split on an inherited IFS.
 set -f
@@ -28,56 +31,76 @@ REPO="kubelet-credential-providers/kubelet-credential-providers"
 DEFAULT_SOURCE="https://github.com/${REPO}/releases/download/{tag}"
 DEFAULT_BIN_DIR="/usr/local/bin/credential-providers"
 DEFAULT_AZURE_CONFIG="/etc/kubernetes/azure.json"
-CONFIG_MARKER="# Written by kubelet-credential-providers install.sh"
+SIM_NAME="kubelet-credential-sim"
 PROG="install.sh"
 
 usage() {
   cat <<EOF
-Usage: install.sh --provider ecr|acr|gcp[,...] (--version V | --source DIR_OR_URL) [flags]
+Usage: install.sh --provider ecr|acr|gcp|sim[,...] (--version V | --source DIR_OR_URL) [flags]
+       install.sh --uninstall --provider ecr|acr|gcp|sim[,...] [--config FILE (--version V | --source S)] [flags]
 
 Installs kubelet image credential providers from kubelet-credential-providers into the kubelet's
 --image-credential-provider-bin-dir, verified against the release's SHA256SUMS or a pinned
-checksum, and writes (--config) or prints (--print-config) a matching CredentialProviderConfig.
-Nothing changes on the node until every binary is downloaded and verified.
+checksum, and merges their entries into the kubelet's CredentialProviderConfig (--config) or
+prints them (--print-config). Nothing changes on the node until every binary is downloaded and
+verified and the config edit is known to succeed. The config is edited by ${SIM_NAME}, which
+every release carries: it is downloaded and verified like a provider, and run from a private
+directory (not installed unless --provider sim).
 
 Flags:
-  --provider P       ecr (ecr-credential-provider), acr (acr-credential-provider) or
-                     gcp (auth-provider-gcp); repeatable, or a comma list. Required.
+  --provider P       ecr (ecr-credential-provider), acr (acr-credential-provider),
+                     gcp (auth-provider-gcp) or sim (${SIM_NAME}, the simulator, for
+                     operators: it belongs in a bin dir on your PATH, never gets a config entry,
+                     and needs an explicit --bin-dir); repeatable, or a comma list. Required.
   --version V        the release to install, a semantic version (1.2.3, 1.2.3-rc.1): V for every
                      provider, or ecr=V1,acr=V2. Without --source, assets come from the GitHub
                      release at tag @kubelet-credential-provider/<provider>@<version> of ${REPO}.
-  --source S         a directory or an https:// URL holding the assets <binary>-linux-<arch> and
-                     SHA256SUMS. {provider}, {version} and {tag} in S are replaced per provider.
-                     Redirects must lead to https:// URLs too. Default: ${DEFAULT_SOURCE}
+                     ${SIM_NAME} comes from the first provider's release (ecr's for
+                     --provider sim alone, or the one provider named in --version P=V).
+  --source S         a directory or an https:// URL holding the assets <binary>-linux-<arch>,
+                     ${SIM_NAME}-linux-<arch> and SHA256SUMS. {provider}, {version} and {tag}
+                     in S are replaced per provider. Redirects must lead to https:// URLs too.
+                     Default: ${DEFAULT_SOURCE}
   --allow-http       accept an http:// --source (with a warning): the downloads, SHA256SUMS
                      included, can then be changed on the way; pin the checksums with --sha256
   --sha256 HASH      verify the binary against HASH (64 hex digits) instead of the downloaded
-                     SHA256SUMS, which is then not needed. HASH alone when one provider is
-                     installed; NAME=HASH per provider, NAME being ecr, acr, gcp, the binary's
+                     SHA256SUMS, which is then not needed. HASH alone when one binary is
+                     installed; NAME=HASH per binary, NAME being ecr, acr, gcp, sim, the binary's
                      name, or the asset's name <binary>-linux-<arch> (a pin for the other
                      architecture's asset is ignored, so one list serves amd64 and arm64 nodes).
+                     ${SIM_NAME} is verified against SHA256SUMS unless it is pinned by name.
                      Repeatable, or a comma list.
-  --arch A           amd64 or arm64 (default: from uname -m)
+  --arch A           amd64 or arm64 (default: from uname -m); ${SIM_NAME} is run on this
+                     node to edit the config, so with --config it must be the node's
   --bin-dir D        where to install (default: ${DEFAULT_BIN_DIR}); must be the
                      kubelet's --image-credential-provider-bin-dir. EKS: /etc/eks/image-credential-provider,
                      AKS: /var/lib/kubelet/credential-provider, GKE: /home/kubernetes/bin
-  --config FILE      write the CredentialProviderConfig to FILE (the kubelet's
-                     --image-credential-provider-config), atomically: JSON when FILE ends in
-                     .json, YAML otherwise. A previous config not written by this script is kept
-                     as FILE.bak; a file that is not a CredentialProviderConfig is only replaced
-                     with --force.
-  --print-config     print the CredentialProviderConfig on stdout
+  --config FILE      the kubelet's --image-credential-provider-config: each installed provider's
+                     entry is added to FILE, or replaces the entry of the same name; every other
+                     provider, field and comment stays. FILE is JSON or YAML (a .json FILE is
+                     written as JSON, a .yaml/.yml one as YAML; a new FILE is YAML unless it ends
+                     in .json), replaced atomically after a backup FILE.bak-YYYYMMDDThhmmssZ next
+                     to it. A FILE the kubelet cannot read is left alone unless --force.
+  --print-config     print the entries this run adds, as a CredentialProviderConfig, on stdout
+                     (JSON when --config ends in .json, YAML otherwise)
   --azure-config F   the cloud config the acr provider reads (default: ${DEFAULT_AZURE_CONFIG})
-  --force            replace a --config file that is not a CredentialProviderConfig (kept as FILE.bak)
+  --force            replace a --config FILE the kubelet cannot read (it is backed up first) by
+                     a config holding just this run's entries
+  --uninstall        remove each --provider's binary from --bin-dir (a regular file or symlink of
+                     exactly that name, nothing else) and, with --config, its entry from FILE.
+                     Downloads nothing but ${SIM_NAME} (with --config). The last entry of FILE
+                     is not removed: the kubelet does not start without providers; remove its
+                     --image-credential-provider-* flags instead, or pass --allow-empty
+  --allow-empty      with --uninstall: remove the last entry too, leaving providers: []
   --restart-kubelet  restart the kubelet (systemctl restart kubelet) when the config changed: it
                      reads the config only when it starts. Needs --config and systemd.
-  --dry-run          download and verify everything, print the config change as a unified diff
-                     (or the whole new config when there is no diff command), change nothing
+  --dry-run          download and verify everything, print each config change as a unified diff
+                     (${SIM_NAME}'s), say what would be installed or removed, change nothing
   -h, --help         print this help
 
 Environment: INSTALL_RETRIES (download attempts, default 3), INSTALL_TIMEOUT (seconds per
-download, default 300), TMPDIR (where downloads are kept until they are verified: room for every
-requested binary is needed).
+download, default 300), TMPDIR (where downloads are kept until they are verified, and where
+${SIM_NAME} runs from: room for every requested binary is needed, and it must not be noexec).
 EOF
 }
 
@@ -156,9 +179,14 @@ strip_slashes() {
   printf '%s\n' "$ss_p"
 }
 
-# replace_all STRING FROM TO: STRING with every FROM replaced by TO, both taken literally.
+# replace_all STRING FROM TO: STRING with every FROM replaced by TO, both taken literally (an
+# empty FROM replaces nothing).
 replace_all() {
   ra_in=$1
+  if [ -z "$2" ]; then
+    printf '%s\n' "$ra_in"
+    return 0
+  fi
   ra_out=""
   while :; do
     case "$ra_in" in
@@ -293,13 +321,19 @@ binary_of() {
     ecr) echo ecr-credential-provider ;;
     acr) echo acr-credential-provider ;;
     gcp) echo auth-provider-gcp ;;
+    sim) echo "$SIM_NAME" ;;
   esac
 }
 
 # ---- arguments --------------------------------------------------------------------------------
 # PROVIDERS, VERSIONS and PINS only ever hold validated values: provider keys from the list above,
-# semantic versions, hex checksums. PROVIDERS is a space-separated list of those keys.
+# semantic versions, hex checksums. PROVIDERS is a space-separated list of those keys; the simulator
+# (--provider sim) is not among them, since it never gets a config entry: WITH_SIM says it is asked.
 PROVIDERS=""
+WITH_SIM=0
+BIN_DIR_GIVEN=0
+UNINSTALL=0
+ALLOW_EMPTY=0
 VERSIONS=""
 PINS=""
 SOURCE=""
@@ -317,8 +351,14 @@ add_providers() {
   LIST_REST=$1
   ap_any=0
   while list_next; do
-    ap_key=$(provider_key "$ITEM") || usage_error "unknown provider '$ITEM': use ecr, acr or gcp"
     ap_any=1
+    case "$ITEM" in
+      sim | "$SIM_NAME")
+        WITH_SIM=1
+        continue
+        ;;
+    esac
+    ap_key=$(provider_key "$ITEM") || usage_error "unknown provider '$ITEM': use ecr, acr, gcp or sim"
     case " $PROVIDERS " in
       *" $ap_key "*) ;;
       *) PROVIDERS="${PROVIDERS:+$PROVIDERS }$ap_key" ;;
@@ -353,13 +393,16 @@ add_versions() {
   [ "$av_any" -eq 1 ] || usage_error "--version needs a value"
 }
 
-# pin_key NAME: what a --sha256 NAME=HASH pins: a provider key, or an asset <binary>-linux-<arch>.
+# pin_key NAME: what a --sha256 NAME=HASH pins: a provider key, sim, or an asset
+# <binary>-linux-<arch>.
 pin_key() {
   if pk_key=$(provider_key "$1"); then
     printf '%s\n' "$pk_key"
     return 0
   fi
   case "$1" in
+    sim | "$SIM_NAME") echo sim ;;
+    "$SIM_NAME"-linux-amd64 | "$SIM_NAME"-linux-arm64) printf '%s\n' "$1" ;;
     *-linux-amd64 | *-linux-arm64)
       pk_key=$(provider_key "${1%-linux-*}") || return 1
       printf '%s-linux-%s\n' "$(binary_of "$pk_key")" "${1##*-}"
@@ -375,7 +418,7 @@ add_pins() {
   while list_next; do
     case "$ITEM" in
       *=*)
-        ak_key=$(pin_key "${ITEM%%=*}") || usage_error "--sha256: unknown name '${ITEM%%=*}': use ecr, acr, gcp, a binary's name or <binary>-linux-<arch>"
+        ak_key=$(pin_key "${ITEM%%=*}") || usage_error "--sha256: unknown name '${ITEM%%=*}': use ecr, acr, gcp, sim, a binary's name or <binary>-linux-<arch>"
         ak_hash=${ITEM#*=}
         ;;
       *)
@@ -447,6 +490,7 @@ while [ $# -gt 0 ]; do
     --bin-dir)
       need_value "$opt" $#
       BIN_DIR=$2
+      BIN_DIR_GIVEN=1
       shift 2
       ;;
     --config)
@@ -479,12 +523,42 @@ while [ $# -gt 0 ]; do
       RESTART_KUBELET=1
       shift
       ;;
+    --uninstall)
+      UNINSTALL=1
+      shift
+      ;;
+    --allow-empty)
+      ALLOW_EMPTY=1
+      shift
+      ;;
     *) usage_error "unknown argument '$opt'" ;;
   esac
 done
 
-[ -n "$PROVIDERS" ] || usage_error "no provider chosen: pass --provider ecr|acr|gcp"
-if [ -z "$SOURCE" ] && [ -z "$VERSIONS" ]; then
+[ -n "$PROVIDERS" ] || [ "$WITH_SIM" -eq 1 ] || usage_error "no provider chosen: pass --provider ecr|acr|gcp|sim"
+if [ "$WITH_SIM" -eq 1 ] && [ -z "$PROVIDERS" ]; then
+  if [ -n "$CONFIG_FILE" ] || [ "$PRINT_CONFIG" -eq 1 ]; then
+    usage_error "--provider sim alone has no config entry: --config and --print-config need a provider (ecr, acr or gcp)"
+  fi
+fi
+if [ "$WITH_SIM" -eq 1 ] && [ "$BIN_DIR_GIVEN" -eq 0 ]; then
+  usage_error "--provider sim needs --bin-dir: a directory on your PATH (e.g. /usr/local/bin), not the kubelet's"
+fi
+if [ "$UNINSTALL" -eq 1 ]; then
+  [ "$PRINT_CONFIG" -eq 0 ] || usage_error "--uninstall and --print-config do not go together: nothing is added"
+  [ "$FORCE" -eq 0 ] || usage_error "--uninstall takes no --force: an entry cannot be removed from a file the kubelet cannot read"
+else
+  [ "$ALLOW_EMPTY" -eq 0 ] || usage_error "--allow-empty goes with --uninstall only"
+fi
+# The simulator is downloaded (into the private work dir) to edit the config, or to be installed.
+NEED_SIM=0
+if [ -n "$CONFIG_FILE" ]; then NEED_SIM=1; fi
+if [ "$WITH_SIM" -eq 1 ] && [ "$UNINSTALL" -eq 0 ]; then NEED_SIM=1; fi
+# An uninstall without --config downloads nothing, so it needs no source.
+if [ -z "$SOURCE" ] && [ -z "$VERSIONS" ] && { [ "$UNINSTALL" -eq 0 ] || [ "$NEED_SIM" -eq 1 ]; }; then
+  if [ "$UNINSTALL" -eq 1 ]; then
+    usage_error "--uninstall with --config needs --version or --source: $SIM_NAME, which edits the config, is downloaded from there"
+  fi
   usage_error "pass --version (a GitHub release) or --source (a directory or URL with the release assets)"
 fi
 
@@ -516,11 +590,17 @@ while list_next; do
   pn_key=${ITEM%%=*}
   case "$pn_key" in
     '*')
+      [ "$UNINSTALL" -eq 0 ] || usage_error "--sha256 with --uninstall pins $SIM_NAME only: use sim=HASH"
       case "$PROVIDERS" in
         *" "*) usage_error "--sha256 HASH without a name pins one provider, but several are installed: use NAME=HASH" ;;
+        ?*) [ "$WITH_SIM" -eq 0 ] || usage_error "--sha256 HASH without a name pins one provider, but several are installed: use NAME=HASH" ;;
       esac
       ;;
+    sim | "$SIM_NAME"-linux-*)
+      [ "$NEED_SIM" -eq 1 ] || usage_error "--sha256 pins $pn_key, but $SIM_NAME is not needed: it is downloaded with --config or --provider sim"
+      ;;
     *)
+      [ "$UNINSTALL" -eq 0 ] || usage_error "--sha256 pins $pn_key, but --uninstall downloads no provider"
       pn_p=$(provider_key "${pn_key%-linux-*}")
       case " $PROVIDERS " in
         *" $pn_p "*) ;;
@@ -568,7 +648,32 @@ source_of() {
   replace_all "$so_src" "{tag}" "$so_tag"
 }
 
-for p in $PROVIDERS; do
+# SIM_FROM: the provider whose release (source) the simulator is taken from: every release carries
+# it. The first provider named; for --provider sim alone, the one named in --version P=V, else ecr.
+SIM_FROM=""
+if [ "$NEED_SIM" -eq 1 ]; then
+  for p in $PROVIDERS; do
+    SIM_FROM=$p
+    break
+  done
+  if [ -z "$SIM_FROM" ]; then
+    LIST_REST=$VERSIONS
+    while list_next; do
+      case "$ITEM" in
+        '*='*) ;;
+        *)
+          SIM_FROM=${ITEM%%=*}
+          break
+          ;;
+      esac
+    done
+  fi
+  SIM_FROM=${SIM_FROM:-ecr}
+fi
+
+# The releases downloaded from: the providers' (not for --uninstall), and the simulator's.
+if [ "$UNINSTALL" -eq 1 ]; then NEED_VERSION=$SIM_FROM; else NEED_VERSION="$PROVIDERS $SIM_FROM"; fi
+for p in $NEED_VERSION; do
   case "$SOURCE_TEMPLATE" in
     *"{version}"* | *"{tag}"*)
       [ -n "$(version_of "$p")" ] || usage_error "no version for provider $p: pass --version (the source '$SOURCE_TEMPLATE' needs one)"
@@ -593,11 +698,12 @@ else
   ARCH=$(normalize_arch "$ARCH_IN") || die "unsupported architecture '$ARCH_IN' (uname -m): releases exist for amd64 and arm64 only; pass --arch to override"
 fi
 
-# pin_of P ASSET: the checksum pinned for provider P's ASSET ("" when none; an error when two pins
-# that apply disagree).
+# pin_of P ASSET [UNNAMED]: the checksum pinned for provider P's ASSET ("" when none; an error when
+# two pins that apply disagree); an unnamed pin applies unless UNNAMED is 0.
 pin_of() {
   pf_hash=""
   for pf_key in "$1" "$2" '*'; do
+    [ "$pf_key" != '*' ] || [ "${3:-1}" -ne 0 ] || continue
     if pf_v=$(map_get "$PINS" "$pf_key"); then
       [ -z "$pf_hash" ] || [ "$pf_hash" = "$pf_v" ] || die "the --sha256 pins for $2 disagree"
       pf_hash=$pf_v
@@ -669,8 +775,10 @@ args_of() {
   esac
 }
 
+# The entries of --print-config, in the format --config's name asks for. (--config itself is
+# edited by the simulator, which keeps the file's own format and everything else in it.)
 render_yaml() {
-  printf '%s; re-running it replaces this file.\n' "$CONFIG_MARKER"
+  printf '# Written by kubelet-credential-providers install.sh: the entries of the providers it installs.\n'
   printf '# The kubelet reads it with --image-credential-provider-config and runs each provider named\n'
   printf '# here from its --image-credential-provider-bin-dir.\n'
   printf 'apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n'
@@ -719,6 +827,37 @@ render_config() {
   esac
 }
 
+
+# json_str VALUE: VALUE as a JSON string. Every value was validated (no control characters), and
+# none should hold a backslash or a quote; they are escaped all the same.
+json_str() {
+  js_v=$(replace_all "$1" "\\" "\\\\")
+  js_v=$(replace_all "$js_v" '"' "\\\"")
+  printf '"%s"' "$js_v"
+}
+
+# json_list: the lines of stdin as a JSON array of strings.
+json_list() {
+  jl_out=""
+  while IFS= read -r jl_line || [ -n "$jl_line" ]; do
+    jl_out="${jl_out:+$jl_out,}$(json_str "$jl_line")"
+  done
+  printf '[%s]' "$jl_out"
+}
+
+# entry_json P: provider P's entry of the CredentialProviderConfig, one JSON object on one line, for
+# kubelet-credential-sim config set-provider --provider-json.
+entry_json() {
+  ej_out="{\"name\":$(json_str "$(binary_of "$1")"),\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\""
+  ej_out="$ej_out,\"matchImages\":$(match_images_of "$1" | json_list)"
+  ej_out="$ej_out,\"defaultCacheDuration\":$(json_str "$(cache_duration_of "$1")")"
+  ej_args=$(args_of "$1")
+  if [ -n "$ej_args" ]; then
+    ej_out="$ej_out,\"args\":$(printf '%s\n' "$ej_args" | json_list)"
+  fi
+  printf '%s}\n' "$ej_out"
+}
+
 # ---- check every target before anything changes ------------------------------------------------------
 # check_dir FLAG DIR: DIR is a writable directory, or can be made in the nearest directory that
 # exists.
@@ -740,14 +879,28 @@ first_missing() {
 }
 
 check_dir --bin-dir "$BIN_DIR"
-for p in $PROVIDERS; do
+# What this run puts into (or takes out of) the bin dir: the providers, and the simulator when asked.
+BINARIES_OF_RUN=$PROVIDERS
+if [ "$WITH_SIM" -eq 1 ]; then BINARIES_OF_RUN="${BINARIES_OF_RUN:+$BINARIES_OF_RUN }sim"; fi
+TO_REMOVE=""
+for p in $BINARIES_OF_RUN; do
   b=$(binary_of "$p")
-  [ ! -d "$BIN_DIR/$b" ] || [ -L "$BIN_DIR/$b" ] || die "$BIN_DIR/$b is a directory, not a file: remove it first"
+  if [ "$UNINSTALL" -eq 1 ]; then
+    # Only a regular file or a symlink of exactly that name is removed; anything else there is not
+    # what this script installed, and is left alone (the whole run is refused before any change).
+    if [ -L "$BIN_DIR/$b" ] || [ -f "$BIN_DIR/$b" ]; then
+      TO_REMOVE="${TO_REMOVE:+$TO_REMOVE }$p"
+    elif [ -e "$BIN_DIR/$b" ]; then
+      die "refusing to remove $BIN_DIR/$b: it is not a regular file or a symlink"
+    fi
+  else
+    [ ! -d "$BIN_DIR/$b" ] || [ -L "$BIN_DIR/$b" ] || die "$BIN_DIR/$b is a directory, not a file: remove it first"
+  fi
 done
 if [ -n "$CONFIG_FILE" ]; then
   [ ! -d "$CONFIG_FILE" ] || die "--config $CONFIG_FILE is a directory: name a file in it (e.g. $CONFIG_FILE/credential-providers.yaml)"
-  if [ -e "$CONFIG_FILE" ] && [ "$FORCE" -ne 1 ] && ! grep -q 'CredentialProviderConfig' "$CONFIG_FILE" 2>/dev/null; then
-    die "refusing to replace $CONFIG_FILE: it is not a CredentialProviderConfig; pass --force to replace it (it is kept as $CONFIG_FILE.bak)"
+  if [ -e "$CONFIG_FILE" ] || [ -L "$CONFIG_FILE" ]; then
+    [ -f "$CONFIG_FILE" ] || die "--config $CONFIG_FILE is not a regular file (nor a symlink to one): left alone"
   fi
   check_dir --config "$CFG_DIR"
 fi
@@ -913,55 +1066,203 @@ expected_sha() {
 
 # ---- 1. download and verify everything; nothing on the node changes ---------------------------------
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kcp-install.XXXXXX" 2>/dev/null) || die "cannot create a temporary directory in ${TMPDIR:-/tmp}"
-if [ "$SOURCE_IS_URL" -eq 1 ]; then
+if [ "$SOURCE_IS_URL" -eq 1 ] && { [ "$UNINSTALL" -eq 0 ] || [ "$NEED_SIM" -eq 1 ]; }; then
   pick_downloader
   case "$SOURCE_TEMPLATE" in
     http://*) warn "downloading over plain HTTP from $SOURCE_TEMPLATE (--allow-http): anyone on the way can change what arrives, SHA256SUMS included; pin the checksums with --sha256" ;;
   esac
 fi
 
+# expect_sha KEY ASSET SRC SUMS_OF UNNAMED: the checksum ASSET must have, into WANT (with HOW and
+# PINNED): KEY's pin, else the entry of SRC's SHA256SUMS (fetched once per provider SUMS_OF).
+WANT=""
+HOW=""
+PINNED=0
+expect_sha() {
+  WANT=$(pin_of "$1" "$2" "$5") || exit 1
+  if [ -n "$WANT" ]; then
+    HOW="pinned by --sha256"
+    PINNED=1
+    return 0
+  fi
+  HOW="verified against SHA256SUMS"
+  PINNED=0
+  es_sums="$WORK_DIR/$4.SHA256SUMS"
+  [ -f "$es_sums" ] || fetch "$3" SHA256SUMS "$es_sums" 0
+  WANT=$(expected_sha "$es_sums" "$2") || die "SHA256SUMS from $3 lists $2 more than once with different checksums"
+  if [ -z "$WANT" ]; then
+    [ "$1" != sim ] || die "SHA256SUMS from $3 has no entry for $2: this release does not ship $SIM_NAME, which $SIM_NEEDED_FOR needs; use a release that has it${SIM_HINT}"
+    die "SHA256SUMS from $3 has no entry for $2: refusing to install an unverified binary"
+  fi
+  is_sha256 "$WANT" || die "SHA256SUMS from $3 has a malformed checksum for $2"
+}
+
+# installed_as KEY TARGET: TARGET is already the verified binary (WANT). Only a regular file is
+# trusted as installed: a symlink (or anything else) is replaced.
+installed_as() {
+  [ -f "$2" ] && [ ! -L "$2" ] && [ -x "$2" ] && [ "$(sha256_of "$2")" = "$WANT" ]
+}
+
+# get_verified KEY SRC ASSET: ASSET from SRC into $WORK_DIR/KEY.bin, checked against WANT.
+get_verified() {
+  fetch "$2" "$3" "$WORK_DIR/$1.bin" "$PINNED"
+  gv_got=$(sha256_of "$WORK_DIR/$1.bin") || die "cannot compute the checksum of $3"
+  [ "$gv_got" = "$WANT" ] || die "checksum mismatch for $3 from $2: expected $WANT ($HOW), got $gv_got; nothing installed"
+}
+
 TO_INSTALL=""
 PLAN=""
-for p in $PROVIDERS; do
-  b=$(binary_of "$p")
-  asset="$b-linux-$ARCH"
-  src=$(source_of "$p")
-  target="$BIN_DIR/$b"
-  want=$(pin_of "$p" "$asset") || exit 1
+if [ "$UNINSTALL" -eq 0 ]; then
+  for p in $PROVIDERS; do
+    b=$(binary_of "$p")
+    asset="$b-linux-$ARCH"
+    src=$(source_of "$p")
+    target="$BIN_DIR/$b"
+    expect_sha "$p" "$asset" "$src" "$p" 1
+    if installed_as "$p" "$target"; then
+      PLAN="$PLAN$b: already installed at $target (sha256 $WANT, $HOW), unchanged
+"
+      continue
+    fi
+    get_verified "$p" "$src" "$asset"
+    TO_INSTALL="${TO_INSTALL:+$TO_INSTALL }$p"
+    PLAN="$PLAN$b: install $asset from $src at $target (sha256 $WANT, $HOW)
+"
+  done
+fi
 
-  if [ -n "$want" ]; then
-    how="pinned by --sha256"
-    pinned=1
+# The simulator: downloaded and verified like a provider, kept in WORK_DIR to edit the config, and
+# installed only with --provider sim.
+SIM=""
+if [ "$NEED_SIM" -eq 1 ]; then
+  asset="$SIM_NAME-linux-$ARCH"
+  src=$(source_of "$SIM_FROM")
+  if [ -n "$CONFIG_FILE" ]; then
+    SIM_NEEDED_FOR="editing --config"
+    SIM_HINT=", or run without --config (--print-config prints the entries) and edit the config yourself"
   else
-    how="verified against SHA256SUMS"
-    pinned=0
-    sums="$WORK_DIR/$p.SHA256SUMS"
-    fetch "$src" SHA256SUMS "$sums" 0
-    want=$(expected_sha "$sums" "$asset") || die "SHA256SUMS from $src lists $asset more than once with different checksums"
-    [ -n "$want" ] || die "SHA256SUMS from $src has no entry for $asset: refusing to install an unverified binary"
-    is_sha256 "$want" || die "SHA256SUMS from $src has a malformed checksum for $asset"
+    SIM_NEEDED_FOR="--provider sim"
+    SIM_HINT=""
   fi
-
-  # Only a regular file is trusted as already installed: a symlink (or anything else) is replaced.
-  if [ -f "$target" ] && [ ! -L "$target" ] && [ -x "$target" ] && [ "$(sha256_of "$target")" = "$want" ]; then
-    PLAN="$PLAN$b: already installed at $target (sha256 $want, $how), unchanged
+  # An unnamed --sha256 pins the simulator only when it is the one binary installed.
+  if [ -z "$PROVIDERS" ] && [ "$UNINSTALL" -eq 0 ]; then sim_unnamed=1; else sim_unnamed=0; fi
+  expect_sha sim "$asset" "$src" "$SIM_FROM" "$sim_unnamed"
+  case "$src" in
+    http://* | https://*) ;;
+    *) [ -f "$src/$asset" ] || die "asset $asset not found in $src: this release does not ship $SIM_NAME, which $SIM_NEEDED_FOR needs; use a release that has it${SIM_HINT}" ;;
+  esac
+  target="$BIN_DIR/$SIM_NAME"
+  if [ "$WITH_SIM" -eq 1 ] && [ "$UNINSTALL" -eq 0 ] && installed_as sim "$target"; then
+    PLAN="$PLAN$SIM_NAME: already installed at $target (sha256 $WANT, $HOW), unchanged
 "
-    continue
+    # Still needed to edit the config: a copy of the verified, installed one.
+    [ -z "$CONFIG_FILE" ] || get_verified sim "$src" "$asset"
+  else
+    get_verified sim "$src" "$asset"
+    if [ "$WITH_SIM" -eq 1 ] && [ "$UNINSTALL" -eq 0 ]; then
+      TO_INSTALL="${TO_INSTALL:+$TO_INSTALL }sim"
+      PLAN="$PLAN$SIM_NAME: install $asset from $src at $target (sha256 $WANT, $HOW)
+"
+    fi
   fi
+  if [ -n "$CONFIG_FILE" ]; then
+    SIM="$WORK_DIR/sim.bin"
+    try "chmod $SIM" chmod 0755 "$SIM"
+    # Run once before it matters, for a clear line when it cannot run here at all.
+    sv_rc=0
+    "$SIM" --version >/dev/null 2>"$WORK_DIR/sim.err" || sv_rc=$?
+    [ "$sv_rc" -eq 0 ] ||
+      die "cannot run $SIM_NAME ($asset) from $WORK_DIR, which edits --config: $(tool_error "$WORK_DIR/sim.err" "exit status $sv_rc") (is TMPDIR on a noexec file system, or --arch not this node's?)"
+  fi
+fi
 
-  fetch "$src" "$asset" "$WORK_DIR/$p.bin" "$pinned"
-  got=$(sha256_of "$WORK_DIR/$p.bin") || die "cannot compute the checksum of $asset"
-  [ "$got" = "$want" ] || die "checksum mismatch for $asset from $src: expected $want ($how), got $got; nothing installed"
-  TO_INSTALL="${TO_INSTALL:+$TO_INSTALL }$p"
-  PLAN="$PLAN$b: install $asset from $src at $target (sha256 $want, $how)
-"
-done
+# ---- the config: every edit made on a copy first; the file changes only once all have succeeded ------
+# sim_config set|remove P FILE [FLAG...]: add (replace) or remove provider P's entry in FILE with the
+# simulator: exit status in SIM_RC, its summary line in $WORK_DIR/sim.out, its refusal in sim.err.
+SIM_RC=0
+sim_config() {
+  sc_op=$1
+  sc_p=$2
+  sc_file=$3
+  shift 3
+  if [ "$sc_op" = set ]; then
+    set -- config set-provider --config "$sc_file" --provider-json "$(entry_json "$sc_p")" "$@"
+    if [ "$FORCE" -eq 1 ]; then set -- "$@" --force; fi
+  else
+    set -- config remove-provider --config "$sc_file" --name "$(binary_of "$sc_p")" "$@"
+    if [ "$ALLOW_EMPTY" -eq 1 ]; then set -- "$@" --allow-empty; fi
+  fi
+  SIM_RC=0
+  "$SIM" "$@" >"$WORK_DIR/sim.out" 2>"$WORK_DIR/sim.err" || SIM_RC=$?
+}
 
-CONFIG_NEW="$WORK_DIR/config.new"
+# sim_refused P: stop with the simulator's refusal, on one line, naming --config rather than the copy.
+sim_refused() {
+  sr_msg=$(tool_error "$WORK_DIR/sim.err" "$SIM_NAME exit status $SIM_RC")
+  sr_msg=$(replace_all "${sr_msg#"$SIM_NAME: "}" "$PREVIEW" "$CONFIG_FILE")
+  if [ "$UNINSTALL" -eq 1 ]; then
+    case "$sr_msg" in
+      *"the last provider of"*)
+        die "cannot remove $(binary_of "$1") from $CONFIG_FILE: $sr_msg; to uninstall the last provider, remove the kubelet's credential-provider flags (--image-credential-provider-config, --image-credential-provider-bin-dir) instead, or pass --allow-empty to install.sh"
+        ;;
+    esac
+    die "cannot remove $(binary_of "$1") from $CONFIG_FILE: $sr_msg"
+  fi
+  die "cannot add $(binary_of "$1") to $CONFIG_FILE: $sr_msg"
+}
+
+# sim_summary: the simulator's last line on stdout (what it did), naming --config rather than the copy.
+sim_summary() {
+  ss_last=""
+  while IFS= read -r ss_line || [ -n "$ss_line" ]; do ss_last=$ss_line; done <"$WORK_DIR/sim.out"
+  replace_all "$ss_last" "$PREVIEW" "$CONFIG_FILE"
+}
+
+# print_sim_diff: the diff of a --dry-run of the simulator (its output but the summary line), with
+# the copy's name in the two header lines replaced by --config's.
+print_sim_diff() {
+  pd_prev=""
+  pd_have=0
+  pd_head=1
+  while IFS= read -r pd_line || [ -n "$pd_line" ]; do
+    if [ "$pd_have" -eq 1 ]; then
+      if [ "$pd_head" -eq 1 ]; then
+        case "$pd_prev" in
+          "@@"*) pd_head=0 ;;
+          "--- $PREVIEW") pd_prev="--- $CONFIG_FILE" ;;
+          "+++ $PREVIEW") pd_prev="+++ $CONFIG_FILE" ;;
+        esac
+      fi
+      printf '%s\n' "$pd_prev"
+    fi
+    pd_prev=$pd_line
+    pd_have=1
+  done <"$WORK_DIR/sim.out"
+}
+
+if [ "$UNINSTALL" -eq 1 ]; then CONFIG_OP="remove"; else CONFIG_OP="set"; fi
+PREVIEW=""
 CONFIG_CHANGED=0
 if [ -n "$CONFIG_FILE" ]; then
-  render_config >"$CONFIG_NEW" || die "cannot write $CONFIG_NEW"
-  if [ -e "$CONFIG_FILE" ] && cmp -s -- "$CONFIG_NEW" "$CONFIG_FILE"; then :; else CONFIG_CHANGED=1; fi
+  # The copy keeps the file's name: the simulator picks the format by name, then by content.
+  try "create a directory in $WORK_DIR" mkdir -- "$WORK_DIR/preview"
+  PREVIEW="$WORK_DIR/preview/${CONFIG_FILE##*/}"
+  if [ -e "$CONFIG_FILE" ]; then try "read $CONFIG_FILE" cp -- "$CONFIG_FILE" "$PREVIEW"; fi
+  for p in $PROVIDERS; do
+    if [ "$DRY_RUN" -eq 1 ]; then
+      sim_config "$CONFIG_OP" "$p" "$PREVIEW" --dry-run
+      [ "$SIM_RC" -eq 0 ] || sim_refused "$p"
+      print_sim_diff
+      log "dry run: config: $(sim_summary)"
+    fi
+    sim_config "$CONFIG_OP" "$p" "$PREVIEW" --backup-dir "$WORK_DIR/backups"
+    [ "$SIM_RC" -eq 0 ] || sim_refused "$p"
+  done
+  if [ -e "$CONFIG_FILE" ]; then
+    cmp -s -- "$PREVIEW" "$CONFIG_FILE" || CONFIG_CHANGED=1
+  elif [ -e "$PREVIEW" ]; then
+    CONFIG_CHANGED=1
+  fi
 fi
 
 RESTART_NOTE="the kubelet reads $CONFIG_FILE only when it starts: restart it to apply the change (systemctl restart kubelet on systemd nodes, or run this with --restart-kubelet)"
@@ -976,27 +1277,26 @@ if [ "$DRY_RUN" -eq 1 ]; then
   done <<EOF
 $PLAN
 EOF
+  for p in $BINARIES_OF_RUN; do
+    [ "$UNINSTALL" -eq 1 ] || break
+    b=$(binary_of "$p")
+    case " $TO_REMOVE " in
+      *" $p "*) log "dry run: $b: would remove $BIN_DIR/$b" ;;
+      *) log "dry run: $b: not installed in $BIN_DIR, nothing to remove" ;;
+    esac
+  done
   if [ -n "$CONFIG_FILE" ]; then
     if [ "$CONFIG_CHANGED" -eq 0 ]; then
       log "dry run: config $CONFIG_FILE: unchanged"
     else
-      log "dry run: would write the CredentialProviderConfig to $CONFIG_FILE; $RESTART_NOTE"
-      if have diff; then
-        if [ -e "$CONFIG_FILE" ]; then old=$CONFIG_FILE; else old=/dev/null; fi
-        dr_rc=0
-        diff -u -L "$old" -L "$CONFIG_FILE" -- "$old" "$CONFIG_NEW" || dr_rc=$?
-        [ "$dr_rc" -le 1 ] || die "cannot compare $CONFIG_FILE with the new config (diff failed)"
-      else
-        log "dry run: no diff command: the whole new $CONFIG_FILE follows"
-        cat -- "$CONFIG_NEW"
-      fi
+      log "dry run: would change $CONFIG_FILE as shown; $RESTART_NOTE"
     fi
   fi
   if [ "$PRINT_CONFIG" -eq 1 ]; then render_config; fi
   exit 0
 fi
 
-# ---- 2. stage every change next to its target -----------------------------------------------------
+# ---- 2. stage every binary next to its target -----------------------------------------------------
 if [ -n "$TO_INSTALL" ]; then
   CREATED_BIN_TOP=$(first_missing "$BIN_DIR")
   try "create the bin dir $BIN_DIR" mkdir -p -- "$BIN_DIR"
@@ -1010,53 +1310,71 @@ if [ -n "$TO_INSTALL" ]; then
   done
 fi
 
-BACKUP=""
-if [ "$CONFIG_CHANGED" -eq 1 ]; then
+# update_config: the edits, now on the file itself (atomically, by the simulator). The first edit
+# that changes it keeps the backup of the original next to it; the later ones' backups (of this
+# run's own intermediate states) go to the work dir and away with it.
+update_config() {
+  [ "$CONFIG_CHANGED" -eq 1 ] || return 0
   CREATED_CFG_TOP=$(first_missing "$CFG_DIR")
   try "create the config directory $CFG_DIR" mkdir -p -- "$CFG_DIR"
-  STAGE_CFG=$(mktemp -d "$CFG_DIR/.install.XXXXXX" 2>"$WORK_DIR/tool.err") ||
-    die "cannot create a temporary directory in $CFG_DIR: $(tool_error "$WORK_DIR/tool.err" "mktemp failed")"
-  try "write the config into $CFG_DIR" cp -- "$CONFIG_NEW" "$STAGE_CFG/config"
-  try "chmod $STAGE_CFG/config" chmod 0644 "$STAGE_CFG/config"
-  if [ -e "$CONFIG_FILE" ] && ! grep -q "^$CONFIG_MARKER" "$CONFIG_FILE" 2>/dev/null; then
-    # Not written by this script (checked above: a CredentialProviderConfig, or --force): keep it.
-    # The backup is copied into the private directory then renamed, so that a symlink planted at
-    # the backup's name is replaced, never written through.
-    BACKUP="$CONFIG_FILE.bak"
-    if [ -e "$BACKUP" ] || [ -L "$BACKUP" ]; then BACKUP="$CONFIG_FILE.bak.$(date +%Y%m%d%H%M%S)"; fi
-    if [ -e "$BACKUP" ] || [ -L "$BACKUP" ]; then die "cannot back up $CONFIG_FILE: $BACKUP exists"; fi
-    try "back up $CONFIG_FILE" cp -p -- "$CONFIG_FILE" "$STAGE_CFG/backup"
-  fi
-fi
+  uc_backed_up=0
+  PREVIEW=""
+  for p in $PROVIDERS; do
+    if [ "$uc_backed_up" -eq 0 ]; then
+      sim_config "$CONFIG_OP" "$p" "$CONFIG_FILE"
+    else
+      sim_config "$CONFIG_OP" "$p" "$CONFIG_FILE" --backup-dir "$WORK_DIR/backups"
+    fi
+    [ "$SIM_RC" -eq 0 ] || sim_refused "$p"
+    uc_line=$(sim_summary)
+    # The backup of an intermediate state goes away with the work dir: not worth a mention.
+    uc_line=${uc_line%" (backup: $WORK_DIR/backups/"*}
+    case "$uc_line" in
+      *"; backup: $WORK_DIR/backups/"*) uc_line="${uc_line%"; backup: $WORK_DIR/backups/"*})" ;;
+    esac
+    case "$uc_line" in
+      unchanged:*) ;;
+      *) uc_backed_up=1 ;;
+    esac
+    log "config: $uc_line"
+  done
+}
 
-# ---- 3. put everything in place: renames only --------------------------------------------------------
-for p in $TO_INSTALL; do
-  b=$(binary_of "$p")
-  # A rename replaces a symlink, except one to a directory, which mv would move the file into.
-  if [ -L "$BIN_DIR/$b" ] && [ -d "$BIN_DIR/$b" ]; then try "remove the symlink $BIN_DIR/$b" rm -f -- "$BIN_DIR/$b"; fi
-  try "move $b into place at $BIN_DIR/$b" mv -f -- "$STAGE_BIN/$b" "$BIN_DIR/$b"
-done
-while IFS= read -r line; do
-  case "$line" in
-    *": install "*) log "${line%%: install *}: installed ${line#*: install }" ;;
-    ?*) log "$line" ;;
-  esac
-done <<EOF
+# ---- 3. put everything in place ----------------------------------------------------------------------
+if [ "$UNINSTALL" -eq 1 ]; then
+  # The entries go first: a kubelet (re)starting meanwhile must not find an entry without its binary.
+  update_config
+  for p in $BINARIES_OF_RUN; do
+    b=$(binary_of "$p")
+    case " $TO_REMOVE " in
+      *" $p "*)
+        if [ -L "$BIN_DIR/$b" ] || [ -f "$BIN_DIR/$b" ]; then
+          try "remove $BIN_DIR/$b" rm -f -- "$BIN_DIR/$b"
+          log "$b: removed $BIN_DIR/$b"
+        fi
+        ;;
+      *) log "$b: not installed in $BIN_DIR, nothing to remove" ;;
+    esac
+  done
+else
+  # Renames only; the binaries go first: an entry must not name a binary that is not there yet.
+  for p in $TO_INSTALL; do
+    b=$(binary_of "$p")
+    # A rename replaces a symlink, except one to a directory, which mv would move the file into.
+    if [ -L "$BIN_DIR/$b" ] && [ -d "$BIN_DIR/$b" ]; then try "remove the symlink $BIN_DIR/$b" rm -f -- "$BIN_DIR/$b"; fi
+    try "move $b into place at $BIN_DIR/$b" mv -f -- "$STAGE_BIN/$b" "$BIN_DIR/$b"
+  done
+  while IFS= read -r line; do
+    case "$line" in
+      *": install "*) log "${line%%: install *}: installed ${line#*: install }" ;;
+      ?*) log "$line" ;;
+    esac
+  done <<EOF
 $PLAN
 EOF
-
-if [ -n "$CONFIG_FILE" ]; then
-  if [ "$CONFIG_CHANGED" -eq 0 ]; then
-    log "config $CONFIG_FILE: unchanged"
-  else
-    if [ -n "$BACKUP" ]; then
-      try "back up $CONFIG_FILE to $BACKUP" mv -f -- "$STAGE_CFG/backup" "$BACKUP"
-      log "config $CONFIG_FILE: the previous one is kept as $BACKUP"
-    fi
-    try "move the config into place at $CONFIG_FILE" mv -f -- "$STAGE_CFG/config" "$CONFIG_FILE"
-    log "config $CONFIG_FILE: written (providers: $PROVIDERS)"
-  fi
+  update_config
 fi
+if [ -n "$CONFIG_FILE" ] && [ "$CONFIG_CHANGED" -eq 0 ]; then log "config $CONFIG_FILE: unchanged"; fi
 
 if [ "$PRINT_CONFIG" -eq 1 ]; then render_config; fi
 

@@ -11,7 +11,9 @@
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  copyFileSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -1076,15 +1078,36 @@ const BINARIES: Record<string, string> = {
 const HOST_ARCH = process.arch === "arm64" ? "arm64" : "amd64";
 const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
 
-/** Release assets for every provider at <root>/assets/<tag>, as a mirror would serve them. */
+/**
+ * The real simulator, which every release carries and install.sh runs to merge the config: from
+ * dist/bin (`npx -y pnpm@12.21.0 build` at the repo root).
+ */
+const SIM = join(here, "../../../dist/bin/kubelet-credential-sim");
+
+/**
+ * Release assets for every provider at <root>/assets/<tag>, as a mirror would serve them: a stand-in
+ * for the provider, the real kubelet-credential-sim, and SHA256SUMS.
+ */
 function layOutAssets(root: string, version: string): Record<string, string> {
+  if (!existsSync(SIM))
+    throw new Error(`${SIM} is missing: run \`npx -y pnpm@12.21.0 build\` at the repo root first`);
   const contents: Record<string, string> = {};
+  const simAsset = `kubelet-credential-sim-linux-${HOST_ARCH}`;
+  const simSum = sha256(readFileSync(SIM));
   for (const [p, binary] of Object.entries(BINARIES)) {
     const dir = join(root, "assets", `%40kubelet-credential-provider%2F${p}%40${version}`);
     mkdirSync(dir, { recursive: true });
     const content = `#!/bin/sh\n# ${binary} ${version}, a stand-in\n`;
     writeFileSync(join(dir, `${binary}-linux-${HOST_ARCH}`), content);
-    writeFileSync(join(dir, "SHA256SUMS"), `${sha256(content)}  ${binary}-linux-${HOST_ARCH}\n`);
+    try {
+      linkSync(SIM, join(dir, simAsset));
+    } catch {
+      copyFileSync(SIM, join(dir, simAsset));
+    }
+    writeFileSync(
+      join(dir, "SHA256SUMS"),
+      `${sha256(content)}  ${binary}-linux-${HOST_ARCH}\n${simSum}  ${simAsset}\n`,
+    );
     contents[p] = content;
   }
   return contents;

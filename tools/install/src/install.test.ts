@@ -131,7 +131,11 @@ function place(from: string, to: string): void {
   }
 }
 
-/** The release assets for `arch` of every provider: <bin>-linux-<arch> and SHA256SUMS. */
+const SIM = "kubelet-credential-sim";
+/**
+ * The release assets for `arch` of every provider: <bin>-linux-<arch>, kubelet-credential-sim-linux-<arch>
+ * (the real one from dist/bin, whatever the arch: only the host's is ever run) and SHA256SUMS.
+ */
 function assetDir(name: string, archs: string[] = [HOST_ARCH]): string {
   const dir = freshDir(name);
   const lines: string[] = [];
@@ -142,6 +146,10 @@ function assetDir(name: string, archs: string[] = [HOST_ARCH]): string {
       lines.push(`${sha256(join(dir, asset))}  ${asset}`);
     }
   }
+  for (const arch of archs) {
+    place(sim, join(dir, `${SIM}-linux-${arch}`));
+    lines.push(`${sha256(sim)}  ${SIM}-linux-${arch}`);
+  }
   writeFileSync(join(dir, "SHA256SUMS"), `${lines.join("\n")}\n`);
   return dir;
 }
@@ -151,10 +159,15 @@ function smallBinary(p: Provider, arch: string = HOST_ARCH): string {
   return `#!/bin/sh\necho ${BINARIES[p]} ${arch}\n`;
 }
 /**
- * Small stand-ins for every provider's assets, both architectures, with a SHA256SUMS; the providers
- * in `tamper` get a binary that does not match SHA256SUMS, and `sums: false` leaves SHA256SUMS out.
+ * Small stand-ins for every provider's assets, both architectures, and the real simulator (which
+ * edits the config), with a SHA256SUMS; the providers in `tamper` get a binary that does not match
+ * SHA256SUMS, `sums: false` leaves SHA256SUMS out, `sim: false` leaves the simulator out (a release
+ * from before it shipped) and `tamperSim` makes it not match.
  */
-function smallAssets(name: string, opts: { tamper?: Provider[]; sums?: boolean } = {}): string {
+function smallAssets(
+  name: string,
+  opts: { tamper?: Provider[]; sums?: boolean; sim?: boolean; tamperSim?: boolean } = {},
+): string {
   const dir = freshDir(name);
   const lines: string[] = [];
   for (const p of PROVIDERS) {
@@ -163,6 +176,13 @@ function smallAssets(name: string, opts: { tamper?: Provider[]; sums?: boolean }
       lines.push(`${sha256Of(smallBinary(p, arch))}  ${asset}`);
       const body = opts.tamper?.includes(p) ? "#!/bin/sh\necho tampered\n" : smallBinary(p, arch);
       writeFileSync(join(dir, asset), body);
+    }
+  }
+  if (opts.sim !== false) {
+    for (const arch of [HOST_ARCH, OTHER_ARCH]) {
+      lines.push(`${sha256(sim)}  ${SIM}-linux-${arch}`);
+      if (opts.tamperSim) writeFileSync(join(dir, `${SIM}-linux-${arch}`), "#!/bin/sh\necho tampered\n");
+      else place(sim, join(dir, `${SIM}-linux-${arch}`));
     }
   }
   if (opts.sums !== false) writeFileSync(join(dir, "SHA256SUMS"), `${lines.join("\n")}\n`);
@@ -675,52 +695,385 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     expect(existsSync(binDir)).toBe(false);
   });
 
-  t("keeps what it replaces: a foreign config is backed up, an unrelated file needs --force", async () => {
-    const dir = freshDir("config");
-    const binDir = join(dir, "bin");
-    const config = join(dir, "config.json");
-    const foreign =
-      '{"apiVersion":"kubelet.config.k8s.io/v1","kind":"CredentialProviderConfig","providers":[]}\n';
-    writeFileSync(config, foreign);
-    const args = ["--provider", "ecr", "--source", assets, "--bin-dir", binDir, "--config", config];
-    const r = await run(shell, args);
-    expect(r.code).toBe(0);
-    expect(readFileSync(`${config}.bak`, "utf8")).toBe(foreign);
-    expect(JSON.parse(readFileSync(config, "utf8")).providers[0].name).toBe("ecr-credential-provider");
+  t(
+    "merges: a second provider keeps the first in a JSON config, and every other entry and field",
+    async () => {
+      const src = smallAssets("merge-json-assets");
+      const dir = freshDir("merge-json");
+      const binDir = join(dir, "bin");
+      const config = join(dir, "config.json");
+      const other = {
+        name: "other-provider",
+        apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+        matchImages: ["registry.example.com"],
+        defaultCacheDuration: "5m",
+        tokenAttributes: {
+          serviceAccountTokenAudience: "registry.example.com",
+          cacheType: "ServiceAccount",
+          requireServiceAccount: false,
+        },
+      };
+      const original = `${JSON.stringify(
+        { apiVersion: "kubelet.config.k8s.io/v1", kind: "CredentialProviderConfig", providers: [other] },
+        null,
+        2,
+      )}\n`;
+      writeFileSync(config, original);
+      const args = (p: string) => ["--provider", p, "--source", src, "--bin-dir", binDir, "--config", config];
 
-    const other = join(dir, "kubelet.conf");
-    writeFileSync(other, "something else entirely\n");
-    const refused = await run(shell, [
+      const first = await run(shell, args("ecr"));
+      expect(first.stderr).not.toMatch(/error/);
+      expect(first.code).toBe(0);
+      expect(first.stderr).toMatch(/config: added ecr-credential-provider to .*config\.json \(backup: /);
+      const second = await run(shell, args("gcp"));
+      expect(second.code).toBe(0);
+      expect(second.stderr).toMatch(/config: added auth-provider-gcp to /);
+
+      const doc = JSON.parse(readFileSync(config, "utf8"));
+      expect(doc.providers.map((x: { name: string }) => x.name)).toEqual([
+        "other-provider",
+        "ecr-credential-provider",
+        "auth-provider-gcp",
+      ]);
+      expect(doc.providers[0]).toEqual(other);
+      expect(doc.providers[1].defaultCacheDuration).toBe("12h");
+      expect(doc.providers[2].args).toEqual(["get-credentials", "--v=3"]);
+      const v = await simValidate(config);
+      expect(v.stdout.trim()).toBe("valid: 3 providers from 1 file");
+      expect(v.code).toBe(0);
+      // One timestamped backup per run that changed the file: the first holds the original.
+      const backups = entries(dir).filter((f) => f.startsWith("config.json.bak-"));
+      expect(backups).toHaveLength(2);
+      expect(backups.map((b) => readFileSync(join(dir, b), "utf8"))).toContain(original);
+      expectInstalled(binDir, ["ecr", "gcp"], HOST_ARCH, src);
+    },
+  );
+
+  t(
+    "merges: a second provider keeps the first in a YAML config, with its comments and an unrelated entry",
+    async () => {
+      const src = smallAssets("merge-yaml-assets");
+      const dir = freshDir("merge-yaml");
+      const binDir = join(dir, "bin");
+      const config = join(dir, "credential-providers.yaml");
+      const original = [
+        "# Managed by the platform team: keep this comment.",
+        "apiVersion: kubelet.config.k8s.io/v1",
+        "kind: CredentialProviderConfig",
+        "providers:",
+        "  # the registry of the build farm",
+        "  - name: other-provider",
+        "    apiVersion: credentialprovider.kubelet.k8s.io/v1",
+        "    matchImages:",
+        '      - "registry.example.com"',
+        '    defaultCacheDuration: "5m"',
+        "    tokenAttributes:",
+        "      serviceAccountTokenAudience: registry.example.com",
+        "      cacheType: Token",
+        "      requireServiceAccount: true",
+        "",
+      ].join("\n");
+      writeFileSync(config, original);
+      const args = (p: string) => ["--provider", p, "--source", src, "--bin-dir", binDir, "--config", config];
+      expect((await run(shell, args("acr"))).code).toBe(0);
+      const second = await run(shell, args("ecr"));
+      expect(second.stderr).not.toMatch(/error/);
+      expect(second.code).toBe(0);
+
+      const text = readFileSync(config, "utf8");
+      // The original lines are all still there, byte for byte, first.
+      expect(text.startsWith(original)).toBe(true);
+      const doc = parse(text);
+      expect(doc.providers.map((x: { name: string }) => x.name)).toEqual([
+        "other-provider",
+        "acr-credential-provider",
+        "ecr-credential-provider",
+      ]);
+      expect(doc.providers[0].tokenAttributes).toEqual({
+        serviceAccountTokenAudience: "registry.example.com",
+        cacheType: "Token",
+        requireServiceAccount: true,
+      });
+      expect(doc.providers[1].args).toEqual(["/etc/kubernetes/azure.json"]);
+      const v = await simValidate(config);
+      expect(v.stdout.trim()).toBe("valid: 3 providers from 1 file");
+
+      // Installing the same again changes nothing, not even the file's inode.
+      const inode = statSync(config).ino;
+      const again = await run(shell, args("ecr"));
+      expect(again.code).toBe(0);
+      expect(again.stderr).toMatch(/config .*: unchanged/);
+      expect(statSync(config).ino).toBe(inode);
+    },
+  );
+
+  t(
+    "leaves a config it cannot parse alone (byte-identical, non-zero, nothing installed); --force replaces it",
+    async () => {
+      const src = smallAssets("unparsable-assets");
+      const dir = freshDir("unparsable");
+      const binDir = join(dir, "bin");
+      const broken = "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: [\n";
+      const config = join(dir, "config.yaml");
+      writeFileSync(config, broken);
+      const other = join(dir, "kubelet.conf");
+      writeFileSync(other, "something else entirely\n");
+      const before = snapshot(dir);
+      for (const [file, extra] of [
+        [config, []],
+        [config, ["--dry-run"]],
+        [other, []],
+      ] as const) {
+        const r = await run(shell, [
+          "--provider",
+          "ecr",
+          "--source",
+          src,
+          "--bin-dir",
+          binDir,
+          "--config",
+          file,
+          ...extra,
+        ]);
+        expectRefused(
+          r,
+          new RegExp(
+            `cannot add ecr-credential-provider to ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: .*is not a config the kubelet can read and is left unchanged \\(--force replaces it`,
+          ),
+        );
+        expect(snapshot(dir), `${file} ${extra}`).toEqual(before);
+      }
+
+      const forced = await run(shell, [
+        "--provider",
+        "ecr",
+        "--source",
+        src,
+        "--bin-dir",
+        binDir,
+        "--config",
+        other,
+        "--force",
+      ]);
+      expect(forced.code).toBe(0);
+      expect(forced.stderr).toMatch(/replacing a file the kubelet cannot read; backup: /);
+      const backups = entries(dir).filter((f) => f.startsWith("kubelet.conf.bak-"));
+      expect(backups).toHaveLength(1);
+      expect(readFileSync(join(dir, backups[0] as string), "utf8")).toBe("something else entirely\n");
+      expect((await simValidate(other)).stdout.trim()).toBe("valid: 1 provider from 1 file");
+      expect(readFileSync(config, "utf8")).toBe(broken);
+    },
+  );
+
+  t("refuses a release without kubelet-credential-sim when the config is to be edited", async () => {
+    const old = smallAssets("no-sim-assets", { sim: false });
+    const dir = freshDir("no-sim");
+    const binDir = join(dir, "bin");
+    const config = join(dir, "config.yaml");
+    const r = await run(shell, [
       "--provider",
       "ecr",
       "--source",
-      assets,
+      old,
       "--bin-dir",
       binDir,
       "--config",
-      other,
+      config,
     ]);
     expectRefused(
-      refused,
-      /refusing to replace .*kubelet\.conf: it is not a CredentialProviderConfig; pass --force/,
+      r,
+      /SHA256SUMS from .* has no entry for kubelet-credential-sim-linux-\w+: this release does not ship kubelet-credential-sim, which editing --config needs/,
     );
-    expect(readFileSync(other, "utf8")).toBe("something else entirely\n");
-    expect(entries(dir)).toEqual(["bin", "config.json", "config.json.bak", "kubelet.conf"]);
-
-    const forced = await run(shell, [
+    expect(entries(dir)).toEqual([]);
+    // --print-config alone needs no simulator.
+    const printed = await run(shell, [
       "--provider",
       "ecr",
       "--source",
-      assets,
+      old,
+      "--bin-dir",
+      join(dir, "print-bin"),
+      "--print-config",
+    ]);
+    expect(printed.code).toBe(0);
+    expect(parse(printed.stdout).providers[0].name).toBe("ecr-credential-provider");
+    // A simulator that does not match SHA256SUMS is refused like a provider.
+    const tampered = smallAssets("tampered-sim-assets", { tamperSim: true });
+    const t2 = await run(shell, [
+      "--provider",
+      "ecr",
+      "--source",
+      tampered,
       "--bin-dir",
       binDir,
       "--config",
-      other,
-      "--force",
+      config,
     ]);
-    expect(forced.code).toBe(0);
-    expect(readFileSync(`${other}.bak`, "utf8")).toBe("something else entirely\n");
-    expect((await simValidate(other)).code).toBe(0);
+    expectRefused(t2, /checksum mismatch for kubelet-credential-sim-linux-\w+/);
+    expect(existsSync(binDir)).toBe(false);
+    expect(existsSync(config)).toBe(false);
+    // Pinned, by name: the pin is what counts.
+    const pinned = await run(shell, [
+      "--provider",
+      "ecr",
+      "--source",
+      tampered,
+      "--bin-dir",
+      binDir,
+      "--config",
+      config,
+      "--sha256",
+      `sim=${"1".repeat(64)}`,
+    ]);
+    expectRefused(pinned, /checksum mismatch for kubelet-credential-sim-linux-\w+ .*pinned by --sha256/);
+  });
+
+  t(
+    "--uninstall removes exactly one provider: its binary and its entry; dry run first changes nothing",
+    async () => {
+      const src = smallAssets("uninstall-assets");
+      const dir = freshDir("uninstall");
+      const binDir = join(dir, "bin");
+      const config = join(dir, "config.yaml");
+      writeFileSync(
+        config,
+        "# keep me\napiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n",
+      );
+      const base = ["--source", src, "--bin-dir", binDir, "--config", config];
+      expect((await run(shell, ["--provider", "ecr,gcp", ...base])).code).toBe(0);
+      writeFileSync(join(binDir, "unrelated"), "keep me\n");
+      const before = snapshot(dir);
+
+      const dry = await run(shell, ["--uninstall", "--provider", "gcp", ...base, "--dry-run"]);
+      expect(dry.code).toBe(0);
+      expect(dry.stderr).toMatch(/dry run: auth-provider-gcp: would remove .*\/bin\/auth-provider-gcp/);
+      expect(dry.stderr).toMatch(/dry run: config: would remove auth-provider-gcp from /);
+      expect(dry.stdout).toContain("-  - name: auth-provider-gcp\n");
+      expect(dry.stdout.split("\n").filter((l) => /^\+[^+]/.test(l))).toEqual([]);
+      expect(snapshot(dir)).toEqual(before);
+
+      const r = await run(shell, ["--uninstall", "--provider", "gcp", ...base]);
+      expect(r.stderr).not.toMatch(/error/);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/config: removed auth-provider-gcp from /);
+      expect(r.stderr).toMatch(/auth-provider-gcp: removed .*\/bin\/auth-provider-gcp/);
+      expect(r.stderr).toMatch(/the kubelet reads .* only when it starts/);
+      expect(entries(binDir)).toEqual(["ecr-credential-provider", "unrelated"]);
+      expect(sha256(join(binDir, "ecr-credential-provider"))).toBe(sha256Of(smallBinary("ecr")));
+      expect(readFileSync(join(binDir, "unrelated"), "utf8")).toBe("keep me\n");
+      const text = readFileSync(config, "utf8");
+      expect(text.startsWith("# keep me\n")).toBe(true);
+      expect(parse(text).providers.map((x: { name: string }) => x.name)).toEqual(["ecr-credential-provider"]);
+      expect((await simValidate(config)).code).toBe(0);
+      const changed = Object.keys(snapshot(dir)).filter((k) => !(k in before));
+      expect(changed.every((k) => k.startsWith("config.yaml.bak-"))).toBe(true);
+
+      // Again: nothing left to remove, nothing changes.
+      const settled = snapshot(dir);
+      const again = await run(shell, ["--uninstall", "--provider", "gcp", ...base]);
+      expect(again.code).toBe(0);
+      expect(again.stderr).toMatch(/auth-provider-gcp: not installed in /);
+      expect(snapshot(dir)).toEqual(settled);
+    },
+  );
+
+  t(
+    "--uninstall refuses the last entry (the kubelet's flags must go instead) unless --allow-empty, and never removes anything but a file or symlink",
+    async () => {
+      const src = smallAssets("uninstall-last-assets");
+      const dir = freshDir("uninstall-last");
+      const binDir = join(dir, "bin");
+      const config = join(dir, "config.json");
+      const base = ["--source", src, "--bin-dir", binDir, "--config", config];
+      expect((await run(shell, ["--provider", "acr", ...base])).code).toBe(0);
+      const before = snapshot(dir);
+      const r = await run(shell, ["--uninstall", "--provider", "acr", ...base]);
+      expectRefused(
+        r,
+        /cannot remove acr-credential-provider from .*config\.json: refusing to remove acr-credential-provider, the last provider .*remove the kubelet's credential-provider flags \(--image-credential-provider-config, --image-credential-provider-bin-dir\) instead/,
+      );
+      expect(snapshot(dir)).toEqual(before);
+
+      const empty = await run(shell, ["--uninstall", "--provider", "acr", ...base, "--allow-empty"]);
+      expect(empty.code).toBe(0);
+      expect(JSON.parse(readFileSync(config, "utf8")).providers).toEqual([]);
+      expect(entries(binDir)).toEqual([]);
+
+      // A directory by a provider's name is not what the installer put there: refused, untouched.
+      mkdirSync(join(binDir, "ecr-credential-provider"));
+      writeFileSync(join(binDir, "ecr-credential-provider", "x"), "x\n");
+      const settled = snapshot(dir);
+      const d = await run(shell, ["--uninstall", "--provider", "ecr", "--bin-dir", binDir]);
+      expectRefused(d, /refusing to remove .*ecr-credential-provider: it is not a regular file or a symlink/);
+      expect(snapshot(dir)).toEqual(settled);
+
+      // A symlink by that name is removed, never what it points at; no --config: nothing downloaded.
+      const target = join(dir, "elsewhere");
+      writeFileSync(target, "keep me\n");
+      symlinkSync(target, join(binDir, "auth-provider-gcp"));
+      const l = await run(shell, ["--uninstall", "--provider", "gcp", "--bin-dir", binDir]);
+      expect(l.code).toBe(0);
+      expect(existsSync(join(binDir, "auth-provider-gcp"))).toBe(false);
+      expect(readFileSync(target, "utf8")).toBe("keep me\n");
+    },
+  );
+
+  t("--provider sim installs kubelet-credential-sim into --bin-dir, with no config entry", async () => {
+    const src = smallAssets("sim-assets");
+    const dir = freshDir("sim");
+    const binDir = join(dir, "usr-local-bin");
+    const dry = await run(shell, ["--provider", "sim", "--source", src, "--bin-dir", binDir, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toMatch(
+      /dry run: kubelet-credential-sim: would install kubelet-credential-sim-linux-\w+ /,
+    );
+    expect(entries(dir)).toEqual([]);
+
+    const r = await run(shell, ["--provider", "sim", "--source", src, "--bin-dir", binDir]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(entries(binDir)).toEqual([SIM]);
+    expect(sha256(join(binDir, SIM))).toBe(sha256(sim));
+    expect(statSync(join(binDir, SIM)).mode & 0o777).toBe(0o755);
+    expect(await runVersion(join(binDir, SIM))).toMatch(/^kubelet-credential-sim \d+\.\d+\.\d+/);
+
+    // With a provider and --config: only the provider gets an entry.
+    const config = join(dir, "config.yaml");
+    const both = await run(shell, [
+      "--provider",
+      "sim,gcp",
+      "--source",
+      src,
+      "--bin-dir",
+      binDir,
+      "--config",
+      config,
+    ]);
+    expect(both.code).toBe(0);
+    expect(both.stderr).toMatch(/kubelet-credential-sim: already installed/);
+    expect(parse(readFileSync(config, "utf8")).providers.map((x: { name: string }) => x.name)).toEqual([
+      "auth-provider-gcp",
+    ]);
+
+    // Alone, with --config: refused; without an explicit --bin-dir: refused.
+    const alone = await run(shell, [
+      "--provider",
+      "sim",
+      "--source",
+      src,
+      "--bin-dir",
+      binDir,
+      "--config",
+      config,
+    ]);
+    expectRefused(alone, /--provider sim alone has no config entry/, { code: 2 });
+    const noDir = await run(shell, ["--provider", "sim", "--source", src]);
+    expectRefused(noDir, /--provider sim needs --bin-dir: a directory on your PATH/, { code: 2 });
+
+    // --uninstall --provider sim removes it; nothing is downloaded.
+    const gone = await run(shell, ["--uninstall", "--provider", "sim", "--bin-dir", binDir]);
+    expect(gone.code).toBe(0);
+    expect(entries(binDir)).toEqual(["auth-provider-gcp"]);
   });
 
   t("downloads over plain HTTP with --allow-http, from a release-like URL built from --version", async () => {
@@ -1168,7 +1521,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   });
 
   t(
-    "--dry-run prints the config change as a unified diff (the whole config without diff), changes nothing",
+    "--dry-run prints the config change as the simulator's unified diff (no diff command needed), changes nothing",
     async () => {
       const src = smallAssets("dry-diff-assets");
       const dir = freshDir("dry-diff");
@@ -1219,19 +1572,16 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
       expect(more.stderr).toMatch(/the kubelet reads .* only when it starts/);
       expect(snapshot(dir)).toEqual(before);
 
+      // The diff is the simulator's: no diff command is needed.
       const noDiff = toolsDir("no-diff", { omit: ["diff"] });
       if (noDiff) {
-        const whole = await run(
+        const same = await run(
           shell,
           ["--provider", "ecr,gcp", "--source", src, "--bin-dir", binDir, "--config", config, "--dry-run"],
           { PATH: noDiff },
         );
-        expect(whole.code).toBe(0);
-        expect(whole.stderr).toMatch(/no diff command: the whole new .*config\.yaml follows/);
-        expect(parse(whole.stdout).providers.map((x: { name: string }) => x.name)).toEqual([
-          "ecr-credential-provider",
-          "auth-provider-gcp",
-        ]);
+        expect(same.code).toBe(0);
+        expect(same.stdout).toBe(more.stdout);
         expect(snapshot(dir)).toEqual(before);
       }
     },
@@ -1265,7 +1615,6 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
     expect(doc.providers[1].args).toEqual(["/etc/kubernetes/azure cloud.json"]);
     expect(doc.providers[2].args).toEqual(["get-credentials", "--v=3"]);
     expect(parse(readFileSync(yaml, "utf8"))).toEqual(doc);
-    expect(readFileSync(yaml, "utf8")).toMatch(/^# Written by kubelet-credential-providers install\.sh/);
 
     const printed = await run(shell, [
       "--provider",
@@ -1479,6 +1828,8 @@ describe("install.sh usage", () => {
       "--azure-config",
       "--force",
       "--restart-kubelet",
+      "--uninstall",
+      "--allow-empty",
       "--dry-run",
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^ {2}${flag} `, "m"));
