@@ -44,6 +44,29 @@ export function assertBuilt(names: readonly string[] = PROVIDERS): void {
 }
 
 export function exec(name: string, options: ExecOptions): Promise<ExecResult> {
+  return launch(name, options).done;
+}
+
+/**
+ * Starts a run: `written` settles once the request is in the pipe, `done` when the process ends.
+ * A burst starts each exec once the one before has its request, as the kubelet, which writes the
+ * request as it starts each exec, does: 50 spawns queued before any write would make the first
+ * ones wait on this process's event loop, not on their own start.
+ */
+export function launch(
+  name: string,
+  options: ExecOptions,
+): { written: Promise<void>; done: Promise<ExecResult> } {
+  let markWritten!: () => void;
+  const written = new Promise<void>((resolve) => {
+    markWritten = resolve;
+  });
+  const done = _run(name, options, markWritten);
+  done.finally(markWritten).catch(() => {});
+  return { written, done };
+}
+
+function _run(name: string, options: ExecOptions, onWritten: () => void): Promise<ExecResult> {
   scratch ??= mkdtempSync(join(tmpdir(), "kcp-adversarial-"));
   const rssFile = join(scratch, `rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const binary = join(binDir, name);
@@ -79,7 +102,7 @@ export function exec(name: string, options: ExecOptions): Promise<ExecResult> {
       }
       resolveRun(result);
     });
-    child.stdin.end(options.stdin);
+    child.stdin.end(options.stdin, onWritten);
   });
 }
 

@@ -6,23 +6,25 @@
  * valid response or exit 1 with one stderr line, never a stack trace, under 5 s, no secret on
  * stderr; and a request refused as bad or not this provider's makes no connection at all.
  */
-import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
-import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
+import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
+import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, exec, PROVIDERS, V1 } from "./exec.ts";
 import { checkOutcome, errorLine, leakedSecrets, redact } from "./invariants.ts";
+import type { Path } from "./paths.ts";
+import { paths } from "./paths.ts";
 import { LONG, record } from "./summary.ts";
 
 const RUNS = LONG ? 500 : 60;
 
 let emulator: Emulator;
-let setups: Map<string, NodeSetup>;
+let all: Path[];
 
 beforeAll(async () => {
   assertBuilt();
   emulator = await startEmulator();
-  setups = new Map(nodeSetups(emulator).map((setup) => [setup.name, setup]));
+  all = paths(emulator);
 });
 afterAll(async () => {
   await emulator?.close();
@@ -153,7 +155,8 @@ function stdin(host: string): fc.Arbitrary<{ text: string; secrets: string[] }> 
 
 describe.each(PROVIDERS)("%s: fuzzed stdin", (name) => {
   it(`${RUNS} requests: one answer or one line, under 5 s, no leak, no call for a refused request`, async () => {
-    const setup = setups.get(name) as NodeSetup;
+    // The provider's first path: its node's own identity.
+    const setup = all.find((path) => path.provider === name) as Path;
     const host = setup.image.split("/")[0] as string;
     let runs = 0;
     await fc.assert(

@@ -13,6 +13,8 @@ export interface Path {
   /** `provider: how`, for test names. */
   name: string;
   provider: string;
+  /** The image the request asks for. */
+  image: string;
   args: string[];
   env: Record<string, string>;
   stdin: string;
@@ -67,6 +69,7 @@ export function paths(emulator: Emulator): Path[] {
   const base = (setup: NodeSetup, name: string) => ({
     name: `${setup.name}: ${name}`,
     provider: setup.name,
+    image: setup.image,
     args: setup.args,
     env: setup.env,
     stdin: request(setup.image),
@@ -74,7 +77,11 @@ export function paths(emulator: Emulator): Path[] {
   });
   return [
     base(ecr, "node role from IMDSv2"),
-    { ...base(ecr, "ECR Public"), stdin: request("public.ecr.aws/team/app:1") },
+    {
+      ...base(ecr, "ECR Public"),
+      image: "public.ecr.aws/team/app:1",
+      stdin: request("public.ecr.aws/team/app:1"),
+    },
     {
       ...base(ecr, "service account role (STS)"),
       stdin: request(ecr.image, {

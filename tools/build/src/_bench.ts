@@ -9,7 +9,7 @@
  * and peak RSS. CPU time is much steadier than wall time on a shared machine.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups } from "@kubelet-credential-provider/cloud-emulator";
@@ -324,7 +324,6 @@ export async function measureBurst({
   execs,
   sampleEveryMs = 20,
 }: BurstOptions): Promise<BurstResult> {
-  const { readFileSync } = await import("node:fs");
   const live = new Set<number>();
   let peakKb = 0;
   const sampler = setInterval(() => {
