@@ -20,6 +20,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FakeAws } from "../testdata/fake-aws.ts";
 import { startFakeAws } from "../testdata/fake-aws.ts";
+import { fakeAccessKeyId, fakeSecretAccessKey } from "../testdata/fixtures.ts";
 import { routedHttp } from "../testdata/routed-http.ts";
 import { configuredEndpoint, createAwsClients } from "./aws.ts";
 import { parseEcrHost } from "./hosts.ts";
@@ -36,8 +37,8 @@ afterAll(async () => {
 beforeEach(() => aws.reset());
 
 const NODE_KEY = {
-  AWS_ACCESS_KEY_ID: "AKIAFAKENODEKEY00001",
-  AWS_SECRET_ACCESS_KEY: "fake/node+secret/key0123456789abcdefghij",
+  AWS_ACCESS_KEY_ID: fakeAccessKeyId(),
+  AWS_SECRET_ACCESS_KEY: fakeSecretAccessKey(),
 };
 // No file a developer's machine has: the chain must find what the test gives it, or nothing.
 const NO_FILES = {
@@ -286,9 +287,10 @@ describe("every request goes through the run's HttpClient", () => {
 
   it("a profile's role with a source profile: the SDK's AssumeRole client on the same path", async () => {
     const dir = tempDir();
+    const baseKey = fakeAccessKeyId();
     writeFileSync(
       join(dir, "credentials"),
-      "[base]\naws_access_key_id = AKIAFAKEBASEKEY00001\naws_secret_access_key = fake/base+secret/key0123456789abcdefgh\n",
+      `[base]\naws_access_key_id = ${baseKey}\naws_secret_access_key = ${fakeSecretAccessKey()}\n`,
     );
     writeFileSync(join(dir, "config"), `[profile puller]\nrole_arn = ${ROLE}\nsource_profile = base\n`);
     const { result, calls } = run(`${PRIVATE}/app`, {
@@ -303,7 +305,7 @@ describe("every request goes through the run's HttpClient", () => {
       ["https://sts.us-west-2.amazonaws.com/", "STS AssumeRole (us-west-2)"],
       ["https://api.ecr.us-west-2.amazonaws.com/", "ECR GetAuthorizationToken (us-west-2)"],
     ]);
-    expect(aws.requests[0]?.authorization).toContain("Credential=AKIAFAKEBASEKEY00001/");
+    expect(aws.requests[0]?.authorization).toContain(`Credential=${baseKey}/`);
     expect(aws.requests[1]?.authorization).toContain(`Credential=${aws.assumed.accessKeyId}/`);
   });
 
@@ -399,17 +401,18 @@ describe("every request goes through the run's HttpClient", () => {
 
   it("the node's credentials from a shared credentials file: no call but ECR's", async () => {
     const dir = tempDir();
-    const secret = "fake/profile+secret/key0123456789abcdefgh";
+    const key = fakeAccessKeyId();
+    const secret = fakeSecretAccessKey();
     writeFileSync(
       join(dir, "credentials"),
-      `[node]\naws_access_key_id = AKIAFAKEPROFILEKEY01\naws_secret_access_key = ${secret}\n`,
+      `[node]\naws_access_key_id = ${key}\naws_secret_access_key = ${secret}\n`,
     );
     const { result, lines, secrets, calls } = run(`${PRIVATE}/app`, {
       env: withoutKeys({ AWS_PROFILE: "node", AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials") }),
     });
     await result;
     expect(calls.map((c) => c.endpoint)).toEqual(["ECR GetAuthorizationToken (us-west-2)"]);
-    expect(aws.requests[0]?.authorization).toContain("Credential=AKIAFAKEPROFILEKEY01/");
+    expect(aws.requests[0]?.authorization).toContain(`Credential=${key}/`);
     expect(lines.join("")).toContain("credentials: the node's, from AWS profile node (shared config files)");
     expect(secrets.redact(secret)).toBe("[REDACTED]");
   });

@@ -6,9 +6,8 @@
  * the Authorization header is the content of AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, else
  * AWS_CONTAINER_AUTHORIZATION_TOKEN.
  */
-import { readFile } from "node:fs/promises";
 import { CredentialProviderError } from "@kubelet-credential-provider/core";
-import { expectSuccess, readCredentialAnswer } from "./credential-answer.ts";
+import { expectSuccess, readCredentialAnswer, readTokenFile } from "./credential-answer.ts";
 import type { MetadataContext, SourceOutcome } from "./imds.ts";
 
 const _ECS_AGENT = "http://169.254.170.2";
@@ -64,18 +63,9 @@ export function containerCredentialsUrl(env: MetadataContext["env"]): URL {
 
 async function _authorization(env: MetadataContext["env"]): Promise<string | undefined> {
   const file = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE;
-  let token = env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
-  if (file) {
-    try {
-      token = (await readFile(file, "utf8")).trim();
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      throw new CredentialProviderError(
-        "CONFIG_INVALID",
-        `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE ${file} cannot be read${typeof code === "string" ? ` (${code})` : ""}`,
-      );
-    }
-  }
+  const token = file
+    ? await readTokenFile("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", file)
+    : env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
   if (token && /[\r\n]/.test(token)) {
     throw new CredentialProviderError(
       "CONFIG_INVALID",

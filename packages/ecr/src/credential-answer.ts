@@ -4,8 +4,13 @@
  * anything else is checked, and no error quotes any of it (core's `json()` names the endpoint,
  * not the body, when the answer is not JSON).
  */
+import { readFile } from "node:fs/promises";
 import type { HttpResponse, SecretRegistry } from "@kubelet-credential-provider/core";
-import { assertCredentialFresh, CloudCallError } from "@kubelet-credential-provider/core";
+import {
+  assertCredentialFresh,
+  CloudCallError,
+  CredentialProviderError,
+} from "@kubelet-credential-provider/core";
 import type { AwsCredentials } from "./clients.ts";
 
 /**
@@ -86,4 +91,23 @@ export function expectSuccess(response: HttpResponse, what = ""): HttpResponse {
     status: response.status,
     detail: `answered HTTP ${response.status}${what ? ` ${what}` : ""}`,
   });
+}
+
+/**
+ * The trimmed content of the token file an environment variable names (a web identity token, the
+ * container authorization token). The caller registers it as a secret.
+ *
+ * @param variable the variable that names the file, for the message: `AWS_WEB_IDENTITY_TOKEN_FILE`
+ * @throws CredentialProviderError `CONFIG_INVALID` when the file cannot be read
+ */
+export async function readTokenFile(variable: string, file: string): Promise<string> {
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new CredentialProviderError(
+      "CONFIG_INVALID",
+      `${variable} ${file} cannot be read${typeof code === "string" ? ` (${code})` : ""}`,
+    );
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { CloudCallError, CredentialProviderError } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
+import { exhaustedThrottling } from "../testdata/fixtures.ts";
 import { endpointOf, toCloudError } from "./errors.ts";
 
 const ECR = endpointOf({ service: "ECR", operation: "GetAuthorizationToken", region: "us-west-2" });
@@ -128,15 +129,7 @@ describe("toCloudError", () => {
   });
 
   it("core's CloudCallError passes through untouched, whatever the SDK added to it", () => {
-    const error = new CloudCallError({
-      endpoint: ECR,
-      fault: "throttled",
-      detail: "throttled (ThrottlingException, HTTP 400)",
-      status: 400,
-      cause: "ThrottlingException",
-      attempts: 12,
-      elapsedMs: 48_000,
-    });
+    const error = exhaustedThrottling(ECR);
     // The SDK's retry middleware writes $metadata onto whatever its handler threw.
     Object.assign(error, { $metadata: { attempts: 1, totalRetryDelay: 0 } });
     expect(toCloudError(error, "elsewhere")).toBe(error);

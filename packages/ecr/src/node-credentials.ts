@@ -14,7 +14,6 @@
  * 503 for 40 s, STS refusing the role) is the error. "No credentials" is reported only when every
  * source is absent, with what was looked at.
  */
-import { readFile } from "node:fs/promises";
 import {
   assertCredentialFresh,
   CloudCallError,
@@ -23,6 +22,7 @@ import {
 import type { Logger as SdkLogger } from "@smithy/types";
 import type { AwsCredentials, CallContext } from "./clients.ts";
 import { containerCredentials, containerCredentialsConfigured } from "./container-credentials.ts";
+import { readTokenFile } from "./credential-answer.ts";
 import { MISSING_CREDENTIALS_HINT, toCloudError } from "./errors.ts";
 import type { SourceOutcome } from "./imds.ts";
 import { imdsCredentials } from "./imds.ts";
@@ -230,16 +230,7 @@ async function _webIdentity(call: CallContext, options: NodeCredentialsOptions):
   const roleArn = env.AWS_ROLE_ARN;
   if (!file || !roleArn) return { absent: "no AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN" };
   // Read here rather than by the SDK's fromTokenFile, so that the token is registered as a secret.
-  let token: string;
-  try {
-    token = (await readFile(file, "utf8")).trim();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new CredentialProviderError(
-      "CONFIG_INVALID",
-      `AWS_WEB_IDENTITY_TOKEN_FILE ${file} cannot be read${typeof code === "string" ? ` (${code})` : ""}`,
-    );
-  }
+  const token = await readTokenFile("AWS_WEB_IDENTITY_TOKEN_FILE", file);
   call.secrets.add(token);
   if (!token)
     throw new CredentialProviderError("CONFIG_INVALID", `AWS_WEB_IDENTITY_TOKEN_FILE ${file} is empty`);

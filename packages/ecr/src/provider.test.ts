@@ -15,6 +15,7 @@ import {
 } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
+import { exhaustedThrottling, fakeAccessKeyId, fakeSecretAccessKey } from "../testdata/fixtures.ts";
 import type {
   AssumeRoleRequest,
   AuthorizationToken,
@@ -30,8 +31,8 @@ const PASSWORD = "eyJwYXlsb2FkIjoiZmFrZS1lY3ItcGFzc3dvcmQtMDEyMzQ1Njc4OSJ9";
 const TOKEN = Buffer.from(`AWS:${PASSWORD}`).toString("base64");
 const SA_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VydmljZS1hY2NvdW50.c2lnbmF0dXJl";
 const ASSUMED: AwsCredentials = {
-  accessKeyId: "ASIAEXAMPLEASSUMED01",
-  secretAccessKey: "assumed/secret+key/0123456789abcdefghijklmn",
+  accessKeyId: fakeAccessKeyId("ASIA"),
+  secretAccessKey: fakeSecretAccessKey(),
   sessionToken: "assumed-session-token-FwoGZXIvYXdzEBYaDH",
   expiration: new Date(NOW + 3600_000),
 };
@@ -454,15 +455,7 @@ describe("secrets", () => {
 
 describe("cloud errors", () => {
   it("throttling that outlasted core's retries is reported as core reports it", async () => {
-    const throttled = new CloudCallError({
-      endpoint: "ECR Public GetAuthorizationToken (us-east-1)",
-      fault: "throttled",
-      detail: "throttled (ThrottlingException, HTTP 400)",
-      status: 400,
-      cause: "ThrottlingException",
-      attempts: 12,
-      elapsedMs: 48_000,
-    });
+    const throttled = exhaustedThrottling("ECR Public GetAuthorizationToken (us-east-1)");
     const error = await setup({ fail: throttled }).fail("public.ecr.aws/a/b");
     expect(error).toBe(throttled);
     expect(error.code).toBe("CLOUD_THROTTLED");

@@ -11,6 +11,7 @@
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { fakeAccessKeyId, fakeSecretAccessKey } from "./fixtures.ts";
 
 export type Route =
   | "ecr"
@@ -86,20 +87,20 @@ export async function startFakeAws(): Promise<FakeAws> {
     password,
     expiresAt: new Date(Math.floor(Date.now() / 1000) * 1000 + 12 * 3600_000),
     assumed: {
-      accessKeyId: "ASIAFAKEASSUMEDKEY01",
-      secretAccessKey: "fake/assumed+secret/key0123456789abcdefgh",
+      accessKeyId: fakeAccessKeyId("ASIA"),
+      secretAccessKey: fakeSecretAccessKey(),
       sessionToken: "fake-assumed-session-token-IQoJb3JpZ2luX2VjEJr",
     },
     imds: {
       role: "node-role",
-      accessKeyId: "ASIAFAKEIMDSKEY00001",
-      secretAccessKey: "fake/imds+secret/key0123456789abcdefghij",
+      accessKeyId: fakeAccessKeyId("ASIA"),
+      secretAccessKey: fakeSecretAccessKey(),
       sessionToken: "fake-imds-session-token-IQoJb3JpZ2luX2VjEJr",
       sessionTokenFromPut: "fake-imds-api-token-AQAEAFakeImdsApiToken==",
     },
     container: {
-      accessKeyId: "ASIAFAKECONTAINER001",
-      secretAccessKey: "fake/container+secret/key0123456789abcd",
+      accessKeyId: fakeAccessKeyId("ASIA"),
+      secretAccessKey: fakeSecretAccessKey(),
       sessionToken: "fake-container-session-token-IQoJb3JpZ2lu",
     },
     close: async () => {},
