@@ -1,11 +1,7 @@
 import type { HttpClient, HttpRequestOptions, HttpResponse } from "@kubelet-credential-provider/core";
-import {
-  CloudCallError,
-  CredentialProviderError,
-  createLogger,
-  SecretRegistry,
-} from "@kubelet-credential-provider/core";
+import { CredentialProviderError, createLogger, SecretRegistry } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
+import { coreResponse } from "../testdata/responses.ts";
 import { checkRealm, exchangeForRefreshToken, fetchChallenge } from "./exchange.ts";
 
 const SERVER = "myacr.azurecr.io";
@@ -16,30 +12,8 @@ const ENTRA = "entra-access-token-abcdef0123456789";
 const CHALLENGE_ENDPOINT = `ACR challenge (${SERVER})`;
 const EXCHANGE_ENDPOINT = `ACR exchange (${SERVER})`;
 
-/** An answer as core's client gives it: `json()` of a body that is not JSON is its `malformed` error. */
-function response(status: number, body = "", headers: Record<string, string> = {}): HttpResponse {
-  const bytes = new TextEncoder().encode(body);
-  const endpoint = EXCHANGE_ENDPOINT;
-  return {
-    status,
-    headers,
-    body: bytes,
-    endpoint,
-    text: () => body,
-    json: () => {
-      try {
-        return JSON.parse(body);
-      } catch {
-        throw new CloudCallError({
-          endpoint,
-          fault: "malformed",
-          status,
-          detail: `answered HTTP ${status} with a body that is not JSON`,
-        });
-      }
-    },
-  };
-}
+const response = (status: number, body = "", headers: Record<string, string> = {}) =>
+  coreResponse(status, body, headers, EXCHANGE_ENDPOINT);
 
 function fakeHttp(...answers: Array<HttpResponse | Error>) {
   const calls: Array<{ url: string; options: HttpRequestOptions }> = [];

@@ -14,6 +14,7 @@ import {
 } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
+import { coreResponse as response } from "../testdata/responses.ts";
 import type { CredentialContext, CredentialFactory, EntraToken, IdentitySpec } from "./identity.ts";
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "./identity.ts";
 import type { AcrFlags } from "./provider.ts";
@@ -40,34 +41,6 @@ interface SetupOptions {
   token?: EntraToken | null | Error;
   flags?: Partial<ProviderContext<AcrFlags>["flags"]>;
   positionals?: string[];
-}
-
-/** An answer as core's client gives it: `json()` of a body that is not JSON is its `malformed` error. */
-function response(
-  status: number,
-  body = "",
-  headers: Record<string, string> = {},
-  endpoint = "x",
-): HttpResponse {
-  return {
-    status,
-    headers,
-    body: new TextEncoder().encode(body),
-    endpoint,
-    text: () => body,
-    json: () => {
-      try {
-        return JSON.parse(body);
-      } catch {
-        throw new CloudCallError({
-          endpoint,
-          fault: "malformed",
-          status,
-          detail: `answered HTTP ${status} with a body that is not JSON`,
-        });
-      }
-    },
-  };
 }
 
 const challengeFor = (host: string) =>

@@ -1,10 +1,15 @@
 /** Application Default Credentials files: read, secrets registered, checked by type. */
+import { generateKeyPairSync } from "node:crypto";
 import { SecretRegistry } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import { parseCredentials, readCredentialsFile } from "./adc.ts";
 
 const FILE = "/etc/gcp/adc.json";
-const KEY = "-----BEGIN PRIVATE KEY-----\nMIIsecret\n-----END PRIVATE KEY-----\n";
+// Made at run time: no private key lives in the repository.
+const KEY = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({
+  type: "pkcs8",
+  format: "pem",
+}) as string;
 const SA = {
   type: "service_account",
   client_email: "puller@my-project.iam.gserviceaccount.com",

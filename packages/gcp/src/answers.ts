@@ -121,14 +121,14 @@ export function readTokenAnswer(
   context: Pick<CallContext, "secrets" | "now">,
   hint?: string,
 ): GoogleAccessToken {
-  if (response.status !== 200) throw refusal(response, endpoint, hint);
-  const now = context.now();
-  const body = jsonObject(response, endpoint);
-  const token = _token(body.access_token, "access_token", response.status, endpoint, context.secrets);
-  const seconds = _seconds(body.expires_in, response.status, endpoint);
-  const expiresAt = new Date(now + seconds * 1000);
-  assertCredentialFresh(expiresAt, endpoint, now);
-  return { token, expiresAt };
+  return _readToken(
+    response,
+    endpoint,
+    context,
+    hint,
+    "access_token",
+    (body, now) => now + _seconds(body.expires_in, response.status, endpoint) * 1000,
+  );
 }
 
 /**
@@ -142,20 +142,38 @@ export function readIamTokenAnswer(
   context: Pick<CallContext, "secrets" | "now">,
   hint?: string,
 ): GoogleAccessToken {
+  return _readToken(response, endpoint, context, hint, "accessToken", (body) => {
+    const expireTime = body.expireTime;
+    if (expireTime === undefined || expireTime === null) {
+      throw malformed(endpoint, response.status, "without an expireTime");
+    }
+    const expiry = typeof expireTime === "string" ? Date.parse(expireTime) : Number.NaN;
+    if (!Number.isFinite(expiry)) {
+      throw malformed(endpoint, response.status, "with an expireTime that is not an RFC 3339 time");
+    }
+    return expiry;
+  });
+}
+
+/**
+ * A token answer: a refusal unless 200, then the token in `field` (registered as a secret first),
+ * then its expiry in ms since the epoch as `expiry` reads it, which must be fresh.
+ */
+function _readToken(
+  response: HttpResponse,
+  endpoint: string,
+  context: Pick<CallContext, "secrets" | "now">,
+  hint: string | undefined,
+  field: "access_token" | "accessToken",
+  expiry: (body: Record<string, unknown>, now: number) => number,
+): GoogleAccessToken {
   if (response.status !== 200) throw refusal(response, endpoint, hint);
   const now = context.now();
   const body = jsonObject(response, endpoint);
-  const token = _token(body.accessToken, "accessToken", response.status, endpoint, context.secrets);
-  const expireTime = body.expireTime;
-  if (expireTime === undefined || expireTime === null) {
-    throw malformed(endpoint, response.status, "without an expireTime");
-  }
-  const expiry = typeof expireTime === "string" ? Date.parse(expireTime) : Number.NaN;
-  if (!Number.isFinite(expiry)) {
-    throw malformed(endpoint, response.status, "with an expireTime that is not an RFC 3339 time");
-  }
-  assertCredentialFresh(expiry, endpoint, now);
-  return { token, expiresAt: new Date(expiry) };
+  const token = _token(body[field], field, response.status, endpoint, context.secrets);
+  const expiresAt = expiry(body, now);
+  assertCredentialFresh(expiresAt, endpoint, now);
+  return { token, expiresAt: new Date(expiresAt) };
 }
 
 function _token(

