@@ -367,27 +367,46 @@ add_providers() {
   [ "$ap_any" -eq 1 ] || usage_error "--provider needs a value"
 }
 
+# split_keyed RESOLVE: ITEM, NAME=VALUE or a bare VALUE, into KEY (NAME as RESOLVE names it; "*" for
+# a bare VALUE, which applies to every name) and KEY_VAL; fails when RESOLVE does not know NAME.
+KEY=""
+KEY_VAL=""
+split_keyed() {
+  case "$ITEM" in
+    *=*)
+      KEY=$("$1" "${ITEM%%=*}") || return 1
+      KEY_VAL=${ITEM#*=}
+      ;;
+    *)
+      KEY='*'
+      KEY_VAL=$ITEM
+      ;;
+  esac
+}
+
+# map_put MAP KEY VALUE: MAP with KEY=VALUE added (MAP as it is when KEY holds VALUE already); when
+# KEY holds another value, prints that value and fails.
+map_put() {
+  if mp_old=$(map_get "$1" "$2"); then
+    if [ "$mp_old" != "$3" ]; then
+      printf '%s\n' "$mp_old"
+      return 1
+    fi
+    printf '%s\n' "$1"
+  else
+    printf '%s\n' "${1:+$1,}$2=$3"
+  fi
+}
+
 # add_versions LIST: V (every provider) or P=V items, kept in VERSIONS as "key=V" ("*" for all).
 add_versions() {
   LIST_REST=$1
   av_any=0
   while list_next; do
-    case "$ITEM" in
-      *=*)
-        av_key=$(provider_key "${ITEM%%=*}") || usage_error "--version: unknown provider '${ITEM%%=*}' in '$ITEM': use ecr, acr or gcp"
-        av_v=${ITEM#*=}
-        ;;
-      *)
-        av_key='*'
-        av_v=$ITEM
-        ;;
-    esac
-    is_semver "$av_v" || usage_error "invalid version '$av_v': a semantic version like 0.1.0 or 1.2.3-rc.1 is expected"
-    if av_old=$(map_get "$VERSIONS" "$av_key"); then
-      [ "$av_old" = "$av_v" ] || usage_error "--version gives two versions for ${av_key}: $av_old and $av_v"
-    else
-      VERSIONS="${VERSIONS:+$VERSIONS,}$av_key=$av_v"
-    fi
+    split_keyed provider_key || usage_error "--version: unknown provider '${ITEM%%=*}' in '$ITEM': use ecr, acr or gcp"
+    is_semver "$KEY_VAL" || usage_error "invalid version '$KEY_VAL': a semantic version like 0.1.0 or 1.2.3-rc.1 is expected"
+    av_map=$(map_put "$VERSIONS" "$KEY" "$KEY_VAL") || usage_error "--version gives two versions for ${KEY}: $av_map and $KEY_VAL"
+    VERSIONS=$av_map
     av_any=1
   done
   [ "$av_any" -eq 1 ] || usage_error "--version needs a value"
@@ -416,23 +435,11 @@ pin_key() {
 add_pins() {
   LIST_REST=$1
   while list_next; do
-    case "$ITEM" in
-      *=*)
-        ak_key=$(pin_key "${ITEM%%=*}") || usage_error "--sha256: unknown name '${ITEM%%=*}': use ecr, acr, gcp, sim, a binary's name or <binary>-linux-<arch>"
-        ak_hash=${ITEM#*=}
-        ;;
-      *)
-        ak_key='*'
-        ak_hash=$ITEM
-        ;;
-    esac
-    is_sha256 "$ak_hash" || usage_error "--sha256: '$ak_hash' is not a SHA-256 checksum (64 hex digits)"
-    ak_hash=$(printf '%s\n' "$ak_hash" | tr 'A-F' 'a-f')
-    if ak_old=$(map_get "$PINS" "$ak_key"); then
-      [ "$ak_old" = "$ak_hash" ] || usage_error "--sha256 pins ${ak_key} twice, to different checksums"
-    else
-      PINS="${PINS:+$PINS,}$ak_key=$ak_hash"
-    fi
+    split_keyed pin_key || usage_error "--sha256: unknown name '${ITEM%%=*}': use ecr, acr, gcp, sim, a binary's name or <binary>-linux-<arch>"
+    is_sha256 "$KEY_VAL" || usage_error "--sha256: '$KEY_VAL' is not a SHA-256 checksum (64 hex digits)"
+    ak_hash=$(printf '%s\n' "$KEY_VAL" | tr 'A-F' 'a-f')
+    ak_map=$(map_put "$PINS" "$KEY" "$ak_hash") || usage_error "--sha256 pins ${KEY} twice, to different checksums"
+    PINS=$ak_map
   done
 }
 
@@ -1240,6 +1247,18 @@ print_sim_diff() {
   done <"$WORK_DIR/sim.out"
 }
 
+# log_plan PREFIX INSTALLED: log each line of PLAN after PREFIX, its "install" turned into INSTALLED.
+log_plan() {
+  while IFS= read -r lp_line; do
+    case "$lp_line" in
+      *": install "*) log "$1${lp_line%%: install *}: $2 ${lp_line#*: install }" ;;
+      ?*) log "$1$lp_line" ;;
+    esac
+  done <<EOF
+$PLAN
+EOF
+}
+
 if [ "$UNINSTALL" -eq 1 ]; then CONFIG_OP="remove"; else CONFIG_OP="set"; fi
 PREVIEW=""
 CONFIG_CHANGED=0
@@ -1269,14 +1288,7 @@ RESTART_NOTE="the kubelet reads $CONFIG_FILE only when it starts: restart it to 
 
 # ---- --dry-run: say what would change, change nothing -----------------------------------------------
 if [ "$DRY_RUN" -eq 1 ]; then
-  while IFS= read -r line; do
-    case "$line" in
-      *": install "*) log "dry run: ${line%%: install *}: would install ${line#*: install }" ;;
-      ?*) log "dry run: $line" ;;
-    esac
-  done <<EOF
-$PLAN
-EOF
+  log_plan "dry run: " "would install"
   for p in $BINARIES_OF_RUN; do
     [ "$UNINSTALL" -eq 1 ] || break
     b=$(binary_of "$p")
@@ -1364,14 +1376,7 @@ else
     if [ -L "$BIN_DIR/$b" ] && [ -d "$BIN_DIR/$b" ]; then try "remove the symlink $BIN_DIR/$b" rm -f -- "$BIN_DIR/$b"; fi
     try "move $b into place at $BIN_DIR/$b" mv -f -- "$STAGE_BIN/$b" "$BIN_DIR/$b"
   done
-  while IFS= read -r line; do
-    case "$line" in
-      *": install "*) log "${line%%: install *}: installed ${line#*: install }" ;;
-      ?*) log "$line" ;;
-    esac
-  done <<EOF
-$PLAN
-EOF
+  log_plan "" installed
   update_config
 fi
 if [ -n "$CONFIG_FILE" ] && [ "$CONFIG_CHANGED" -eq 0 ]; then log "config $CONFIG_FILE: unchanged"; fi

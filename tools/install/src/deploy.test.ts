@@ -9,11 +9,8 @@
  * bash and busybox sh (the image's shell), against a temporary directory laid out as the node's.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
-  copyFileSync,
   existsSync,
-  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -24,7 +21,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, posix, relative } from "node:path";
+import { dirname, join, posix, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
@@ -46,6 +43,7 @@ import {
   SETTINGS_ANNOTATION,
   sameObjects,
 } from "./render-deploy.ts";
+import { BINARIES, HOST_ARCH, place, sha256Of, which } from "./testing.ts";
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -769,19 +767,6 @@ describe("a change of the settings rolls the pods", () => {
 
 // ---- the installer's command: settings to arguments, mounts, a real run ------------------------
 
-/** Where a command is on PATH, or undefined. */
-function which(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    const p = join(dir, cmd);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 const scratch = mkdtempSync(join(tmpdir(), "deploy-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -1070,14 +1055,6 @@ describe("the installer's command", () => {
 
 // ---- a real run: the wrapper and install.sh against a node laid out in a temp dir ---------------
 
-const BINARIES: Record<string, string> = {
-  ecr: "ecr-credential-provider",
-  acr: "acr-credential-provider",
-  gcp: "auth-provider-gcp",
-};
-const HOST_ARCH = process.arch === "arm64" ? "arm64" : "amd64";
-const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
-
 /**
  * The real simulator, which every release carries and install.sh runs to merge the config: from
  * dist/bin (`npx -y pnpm@12.21.0 build` at the repo root).
@@ -1093,20 +1070,16 @@ function layOutAssets(root: string, version: string): Record<string, string> {
     throw new Error(`${SIM} is missing: run \`npx -y pnpm@12.21.0 build\` at the repo root first`);
   const contents: Record<string, string> = {};
   const simAsset = `kubelet-credential-sim-linux-${HOST_ARCH}`;
-  const simSum = sha256(readFileSync(SIM));
+  const simSum = sha256Of(readFileSync(SIM));
   for (const [p, binary] of Object.entries(BINARIES)) {
     const dir = join(root, "assets", `%40kubelet-credential-provider%2F${p}%40${version}`);
     mkdirSync(dir, { recursive: true });
     const content = `#!/bin/sh\n# ${binary} ${version}, a stand-in\n`;
     writeFileSync(join(dir, `${binary}-linux-${HOST_ARCH}`), content);
-    try {
-      linkSync(SIM, join(dir, simAsset));
-    } catch {
-      copyFileSync(SIM, join(dir, simAsset));
-    }
+    place(SIM, join(dir, simAsset));
     writeFileSync(
       join(dir, "SHA256SUMS"),
-      `${sha256(content)}  ${binary}-linux-${HOST_ARCH}\n${simSum}  ${simAsset}\n`,
+      `${sha256Of(content)}  ${binary}-linux-${HOST_ARCH}\n${simSum}  ${simAsset}\n`,
     );
     contents[p] = content;
   }
@@ -1129,7 +1102,7 @@ function layOutNode(t: Target, root: string) {
 describe.each(TARGETS)("%s: a real run of the container's command", (t) => {
   const { wrapper, env } = installerOf(plain[t]);
   const provider = env.PROVIDERS as string;
-  const binary = BINARIES[provider] as string;
+  const binary = BINARIES[provider as keyof typeof BINARIES];
 
   async function install(shell: string, root: string, settings: Record<string, string> = {}) {
     const node = layOutNode(t, root);
@@ -1219,14 +1192,14 @@ describe.each(TARGETS)("%s: a real run of the container's command", (t) => {
       const shell = anyShell as string;
       const good = mkdtempSync(join(scratch, `${t}-pin-`));
       const version = env.VERSION as string;
-      const want = sha256(`#!/bin/sh\n# ${binary} ${version}, a stand-in\n`);
+      const want = sha256Of(`#!/bin/sh\n# ${binary} ${version}, a stand-in\n`);
       const ok = await install(shell, good, { SHA256: `${provider}=${want}` });
       expect(ok.stderr).not.toMatch(/error/);
       expect(ok.code).toBe(0);
       expect(readFileSync(join(ok.node.bin, binary), "utf8")).toBe(ok.contents[provider]);
 
       const bad = mkdtempSync(join(scratch, `${t}-pin-bad-`));
-      const refused = await install(shell, bad, { SHA256: `${provider}=${sha256("something else")}` });
+      const refused = await install(shell, bad, { SHA256: `${provider}=${sha256Of("something else")}` });
       expect(refused.code).not.toBe(0);
       expect(readdirSync(refused.node.bin)).toEqual([]);
       if (KUBELET[t].configMount === "file")

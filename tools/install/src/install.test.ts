@@ -6,12 +6,9 @@
  * wget through their own settings: CURL_CA_BUNDLE, WGETRC, SSL_CERT_FILE).
  */
 import { execFile, execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   chmodSync,
-  copyFileSync,
   existsSync,
-  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -31,6 +28,7 @@ import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
+import { BINARIES, HOST_ARCH, type Provider, place, sha256Of, which } from "./testing.ts";
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
@@ -40,28 +38,8 @@ const script = resolve(here, "../install.sh");
 const distBin = join(root, "dist/bin");
 const sim = join(distBin, "kubelet-credential-sim");
 
-const BINARIES = {
-  ecr: "ecr-credential-provider",
-  acr: "acr-credential-provider",
-  gcp: "auth-provider-gcp",
-} as const;
-type Provider = keyof typeof BINARIES;
 const PROVIDERS = Object.keys(BINARIES) as Provider[];
-const HOST_ARCH = process.arch === "arm64" ? "arm64" : "amd64";
 const OTHER_ARCH = HOST_ARCH === "amd64" ? "arm64" : "amd64";
-
-/** Where a command is on PATH, or undefined. */
-function which(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    const p = join(dir, cmd);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 const missingBuild = PROVIDERS.filter((p) => !existsSync(join(distBin, BINARIES[p])));
 if (missingBuild.length > 0 || !existsSync(sim)) {
@@ -107,10 +85,7 @@ function run(shell: Shell, args: string[], env: Record<string, string> = {}): Pr
 }
 
 function sha256(file: string): string {
-  return createHash("sha256").update(readFileSync(file)).digest("hex");
-}
-function sha256Of(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return sha256Of(readFileSync(file));
 }
 
 const work = mkdtempSync(join(tmpdir(), "install-sh-test-"));
@@ -120,15 +95,6 @@ function freshDir(name: string): string {
   const dir = join(work, `${caseNo}-${name}`);
   mkdirSync(dir, { recursive: true });
   return dir;
-}
-
-/** Put a hard link (or a copy) of `from` at `to`. */
-function place(from: string, to: string): void {
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to);
-  }
 }
 
 const SIM = "kubelet-credential-sim";
@@ -187,6 +153,16 @@ function smallAssets(
   }
   if (opts.sums !== false) writeFileSync(join(dir, "SHA256SUMS"), `${lines.join("\n")}\n`);
   return dir;
+}
+
+/**
+ * A case's node: its small assets (`smallAssets(\`${name}-assets\`, opts)`), then a fresh directory
+ * `dir` holding the bin dir `bin` and the config path `configName`.
+ */
+function nodeCase(name: string, configName = "config.yaml", opts: Parameters<typeof smallAssets>[1] = {}) {
+  const src = smallAssets(`${name}-assets`, opts);
+  const dir = freshDir(name);
+  return { src, dir, binDir: join(dir, "bin"), config: join(dir, configName) };
 }
 
 let assets: string;
@@ -698,10 +674,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   t(
     "merges: a second provider keeps the first in a JSON config, and every other entry and field",
     async () => {
-      const src = smallAssets("merge-json-assets");
-      const dir = freshDir("merge-json");
-      const binDir = join(dir, "bin");
-      const config = join(dir, "config.json");
+      const { src, dir, binDir, config } = nodeCase("merge-json", "config.json");
       const other = {
         name: "other-provider",
         apiVersion: "credentialprovider.kubelet.k8s.io/v1",
@@ -752,10 +725,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   t(
     "merges: a second provider keeps the first in a YAML config, with its comments and an unrelated entry",
     async () => {
-      const src = smallAssets("merge-yaml-assets");
-      const dir = freshDir("merge-yaml");
-      const binDir = join(dir, "bin");
-      const config = join(dir, "credential-providers.yaml");
+      const { src, binDir, config } = nodeCase("merge-yaml", "credential-providers.yaml");
       const original = [
         "# Managed by the platform team: keep this comment.",
         "apiVersion: kubelet.config.k8s.io/v1",
@@ -810,11 +780,8 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   t(
     "leaves a config it cannot parse alone (byte-identical, non-zero, nothing installed); --force replaces it",
     async () => {
-      const src = smallAssets("unparsable-assets");
-      const dir = freshDir("unparsable");
-      const binDir = join(dir, "bin");
+      const { src, dir, binDir, config } = nodeCase("unparsable");
       const broken = "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: [\n";
-      const config = join(dir, "config.yaml");
       writeFileSync(config, broken);
       const other = join(dir, "kubelet.conf");
       writeFileSync(other, "something else entirely\n");
@@ -866,10 +833,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   );
 
   t("refuses a release without kubelet-credential-sim when the config is to be edited", async () => {
-    const old = smallAssets("no-sim-assets", { sim: false });
-    const dir = freshDir("no-sim");
-    const binDir = join(dir, "bin");
-    const config = join(dir, "config.yaml");
+    const { src: old, dir, binDir, config } = nodeCase("no-sim", "config.yaml", { sim: false });
     const r = await run(shell, [
       "--provider",
       "ecr",
@@ -931,10 +895,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   t(
     "--uninstall removes exactly one provider: its binary and its entry; dry run first changes nothing",
     async () => {
-      const src = smallAssets("uninstall-assets");
-      const dir = freshDir("uninstall");
-      const binDir = join(dir, "bin");
-      const config = join(dir, "config.yaml");
+      const { src, dir, binDir, config } = nodeCase("uninstall");
       writeFileSync(
         config,
         "# keep me\napiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n",
@@ -980,10 +941,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   t(
     "--uninstall refuses the last entry (the kubelet's flags must go instead) unless --allow-empty, and never removes anything but a file or symlink",
     async () => {
-      const src = smallAssets("uninstall-last-assets");
-      const dir = freshDir("uninstall-last");
-      const binDir = join(dir, "bin");
-      const config = join(dir, "config.json");
+      const { src, dir, binDir, config } = nodeCase("uninstall-last", "config.json");
       const base = ["--source", src, "--bin-dir", binDir, "--config", config];
       expect((await run(shell, ["--provider", "acr", ...base])).code).toBe(0);
       const before = snapshot(dir);
@@ -1438,9 +1396,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   );
 
   t("replaces a symlink in place of a binary, even one to a file with the right checksum", async () => {
-    const src = smallAssets("symlink-assets");
-    const dir = freshDir("symlink");
-    const binDir = join(dir, "bin");
+    const { src, dir, binDir } = nodeCase("symlink");
     mkdirSync(binDir);
     const elsewhere = join(dir, "elsewhere");
     writeFileSync(elsewhere, smallBinary("ecr"), { mode: 0o755 });
@@ -1523,10 +1479,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   t(
     "--dry-run prints the config change as the simulator's unified diff (no diff command needed), changes nothing",
     async () => {
-      const src = smallAssets("dry-diff-assets");
-      const dir = freshDir("dry-diff");
-      const binDir = join(dir, "bin");
-      const config = join(dir, "etc", "config.yaml");
+      const { src, dir, binDir, config } = nodeCase("dry-diff", "etc/config.yaml");
       const fresh = await run(shell, [
         "--provider",
         "ecr",
@@ -1686,10 +1639,7 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   t(
     "--restart-kubelet: refused before any change without systemctl; systemctl's own error when it fails",
     async () => {
-      const src = smallAssets("restart-fail-assets");
-      const dir = freshDir("restart-fail");
-      const binDir = join(dir, "bin");
-      const config = join(dir, "config.yaml");
+      const { src, dir, binDir, config } = nodeCase("restart-fail");
       const args = [
         "--provider",
         "ecr",

@@ -6,10 +6,11 @@
  * CI (CI=true), where it is required.
  */
 import { execFile } from "node:child_process";
-import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
-import { basename, delimiter, dirname, join, relative, resolve } from "node:path";
+import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { which } from "./testing.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -50,17 +51,6 @@ function shellScripts(): string[] {
   };
   walk(root);
   return found.sort();
-}
-
-function which(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    try {
-      if (statSync(join(dir, cmd)).isFile()) return join(dir, cmd);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 const shellcheck = which("shellcheck");

@@ -41,7 +41,7 @@ export interface EditedConfig {
 }
 
 /** The config a new file starts from, in the order the kubelet's documentation writes it. */
-export const NEW_CONFIG = {
+const NEW_CONFIG = {
   apiVersion: "kubelet.config.k8s.io/v1",
   kind: "CredentialProviderConfig",
 } as const;

@@ -20,6 +20,7 @@ import {
   stat,
 } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { errorCodeOf } from "@kubelet-credential-provider/core";
 import { messageOf } from "./text.ts";
 
 /** A refusal or failure, said in one line; the command exits 1. */
@@ -28,7 +29,7 @@ export class ConfigFileError extends Error {
 }
 
 /** The mode of a config file that did not exist: readable by all, as kubeadm writes the kubelet's. */
-export const NEW_FILE_MODE = 0o644;
+const NEW_FILE_MODE = 0o644;
 
 export interface CurrentFile {
   /** The file to replace: the path given, or the file a symlink there points at. */
@@ -49,7 +50,7 @@ export interface CurrentFile {
  */
 export async function readCurrentFile(path: string): Promise<CurrentFile> {
   const link = await lstat(path).catch((error: unknown) => {
-    if (_code(error) === "ENOENT") return undefined;
+    if (errorCodeOf(error) === "ENOENT") return undefined;
     throw new ConfigFileError(`cannot read ${path}: ${messageOf(error)}`);
   });
   if (link === undefined) {
@@ -59,7 +60,7 @@ export async function readCurrentFile(path: string): Promise<CurrentFile> {
   const target = link.isSymbolicLink()
     ? await realpath(path).catch((error: unknown) => {
         throw new ConfigFileError(
-          _code(error) === "ENOENT"
+          errorCodeOf(error) === "ENOENT"
             ? `${path} is a symlink to nothing: fix or remove it`
             : `cannot read ${path}: ${messageOf(error)}`,
         );
@@ -96,7 +97,7 @@ async function _directoryMustExist(path: string): Promise<void> {
 }
 
 /** `20250106T083412Z`: the backup suffix, in UTC. */
-export function backupStamp(now: Date): string {
+function backupStamp(now: Date): string {
   return now
     .toISOString()
     .replace(/\.\d+Z$/, "Z")
@@ -127,7 +128,7 @@ export async function backupFile(
       await copyFile(source, candidate, constants.COPYFILE_EXCL);
       return candidate;
     } catch (error) {
-      if (_code(error) === "EEXIST") continue;
+      if (errorCodeOf(error) === "EEXIST") continue;
       throw new ConfigFileError(`cannot back up ${path} to ${candidate}: ${messageOf(error)}`);
     }
   }
@@ -166,8 +167,4 @@ export async function writeAtomically(
   const directory = await open(dirname(target), "r").catch(() => undefined);
   await directory?.sync().catch(() => undefined);
   await directory?.close();
-}
-
-function _code(error: unknown): string | undefined {
-  return (error as { code?: string }).code;
 }
