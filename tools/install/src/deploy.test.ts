@@ -6,7 +6,7 @@
  * run on every node: no hostPath wider than the kubelet's credential-provider bin dir and its
  * config (directory or file), no control-plane node unless opted in, pods that roll when a setting
  * changes. The container's command (a sh wrapper around install.sh) is run for real, under dash,
- * bash and busybox sh (the image's shell), against a temporary directory laid out as the node's.
+ * bash and busybox sh (the image's shell is dash), against a temporary directory laid out as the node's.
  */
 import { execFile, execFileSync } from "node:child_process";
 import {
@@ -37,6 +37,7 @@ import {
   kustomize,
   kustomizeHashSuffix,
   plainObjects,
+  ROOT,
   readYamlDocuments,
   SCRIPT,
   SETTINGS,
@@ -567,6 +568,83 @@ describe("images", () => {
   });
 });
 
+// ---- the installer's image can run the binaries it runs ---------------------------------------
+
+/**
+ * The C library of each image deploy/ may use, by repository. install.sh runs kubelet-credential-sim
+ * (the config merge) inside the install container, so that image's libc must be the one the
+ * released binaries are linked against. An image not listed here fails the test until its libc is
+ * looked up and added.
+ */
+const IMAGE_LIBC: Record<string, "glibc" | "musl" | "none"> = {
+  "docker.io/library/buildpack-deps": "glibc", // Debian
+  "docker.io/library/alpine": "musl",
+  "registry.k8s.io/pause": "none", // one static binary, runs nothing of ours
+};
+
+/** The ELF program interpreter (PT_INTERP) of a 64-bit little-endian executable, or undefined. */
+function elfInterpreter(file: string): string | undefined {
+  const elf = readFileSync(file);
+  if (elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1)
+    throw new Error(`${file}: not a 64-bit LE ELF`);
+  const phoff = Number(elf.readBigUInt64LE(0x20));
+  const phentsize = elf.readUInt16LE(0x36);
+  for (let i = 0; i < elf.readUInt16LE(0x38); i++) {
+    const at = phoff + i * phentsize;
+    if (elf.readUInt32LE(at) !== 3) continue;
+    const offset = Number(elf.readBigUInt64LE(at + 8));
+    const size = Number(elf.readBigUInt64LE(at + 32));
+    return elf
+      .subarray(offset, offset + size)
+      .toString("latin1")
+      .replace(/\0+$/, "");
+  }
+  return undefined;
+}
+
+const libcOfInterpreter = (interp: string | undefined) =>
+  interp === undefined
+    ? "none"
+    : /\/ld-musl-/.test(interp)
+      ? "musl"
+      : /\/ld-linux-/.test(interp)
+        ? "glibc"
+        : interp;
+
+describe("the install container's libc", () => {
+  const released = join(ROOT, "dist", "release");
+  const sims = [
+    join(ROOT, "dist", "bin", "kubelet-credential-sim"),
+    ...(existsSync(released)
+      ? readdirSync(released)
+          .filter((f) => f.startsWith("kubelet-credential-sim-linux-"))
+          .map((f) => join(released, f))
+      : []),
+  ];
+
+  it("every released kubelet-credential-sim is linked against glibc", () => {
+    expect(sims.length).toBeGreaterThanOrEqual(1);
+    expect(sims.map((f) => [relative(ROOT, f), libcOfInterpreter(elfInterpreter(f))])).toEqual(
+      sims.map((f) => [relative(ROOT, f), "glibc"]),
+    );
+  });
+
+  it.each(TARGETS)("%s: the install container's image has the libc kubelet-credential-sim needs", (t) => {
+    for (const objects of [plain[t], kustomized[t]]) {
+      const init = podSpec(daemonSetOf(objects)).initContainers?.find((c) => c.name === "install");
+      const repository = String(init?.image).replace(/[:@].*$/, "");
+      expect(IMAGE_LIBC[repository], `the libc of ${repository}`).toBe("glibc");
+    }
+  });
+
+  it("reads the interpreter of an ELF executable, and tells glibc from musl", () => {
+    expect(libcOfInterpreter(elfInterpreter(process.execPath))).toBe("glibc");
+    expect(libcOfInterpreter("/lib/ld-musl-aarch64.so.1")).toBe("musl");
+    expect(libcOfInterpreter("/lib64/ld-linux-x86-64.so.2")).toBe("glibc");
+    expect(() => elfInterpreter(SCRIPT)).toThrow(/not a 64-bit LE ELF/);
+  });
+});
+
 // ---- control-plane nodes only when opted in ----------------------------------------------------
 
 type Toleration = { key?: string; operator?: string; value?: string; effect?: string };
@@ -771,8 +849,9 @@ const scratch = mkdtempSync(join(tmpdir(), "deploy-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /**
- * The shells the wrapper runs under: the image's is busybox sh (alpine). busybox runs as sh
- * through a link named sh, so that the wrapper's "$shell" runs install.sh under it too.
+ * The shells the wrapper runs under: the image's is dash (Debian); bash and busybox sh are there
+ * for images an overlay may choose. busybox runs as sh through a link named sh, so that the
+ * wrapper's "$shell" runs install.sh under it too.
  */
 const SHELLS: { label: string; path?: string }[] = [
   { label: "dash", path: which("dash") },
