@@ -8,7 +8,7 @@
  * and no message ever quotes the file's content.
  */
 import type { SecretRegistry } from "@kubelet-credential-provider/core";
-import { CredentialProviderError } from "@kubelet-credential-provider/core";
+import { CredentialProviderError, locateJsonError } from "@kubelet-credential-provider/core";
 import type { AzureCloud } from "./clouds.ts";
 import { resolveCloud } from "./clouds.ts";
 
@@ -55,12 +55,13 @@ export const MAX_AZURE_JSON_BYTES = 1024 * 1024;
  */
 export function parseAzureConfig(text: string, file: string, secrets?: SecretRegistry): AzureConfig {
   const fail = (reason: string) => new CredentialProviderError("CONFIG_INVALID", `${file}: ${reason}`);
+  const body = text.replace(/^\uFEFF/, "");
   let document: unknown;
   try {
-    document = JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch (error) {
+    document = JSON.parse(body);
+  } catch {
     // The parser's message quotes the text around the error, which may be a secret: only the place.
-    throw fail(`not valid JSON${_where(error, text)}`);
+    throw fail(`not valid JSON${_where(body)}`);
   }
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
     throw fail("not a JSON object");
@@ -146,19 +147,9 @@ export async function loadAzureConfig(
   return parseAzureConfig(text, file, options.secrets);
 }
 
-/** " (line L column C)" from a JSON.parse error, without the text it quotes. */
-function _where(error: unknown, text: string): string {
-  const message = error instanceof Error ? error.message : "";
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) return ` (line ${lineColumn[1]} column ${lineColumn[2]})`;
-  const position = /position (\d+)/.exec(message);
-  if (position) {
-    const offset = Number(position[1]);
-    const before = text.slice(0, offset);
-    const line = before.split("\n").length;
-    const column = offset - before.lastIndexOf("\n");
-    return ` (line ${line} column ${column})`;
-  }
+/** " (line L column C)" of a JSON syntax error, without the text around it. */
+function _where(text: string): string {
   if (text.trim() === "") return " (the file is empty)";
-  return "";
+  const at = locateJsonError(text);
+  return at ? ` (line ${at.line} column ${at.column})` : "";
 }

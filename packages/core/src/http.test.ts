@@ -268,6 +268,32 @@ describe("http client", () => {
     expect(response.text()).toBe("proxied http://metadata.test.invalid/path?q=1 host=metadata.test.invalid");
   });
 
+  it("warns once, before its first HTTPS request, when NODE_EXTRA_CA_CERTS cannot be read", async () => {
+    const port = await closedPort();
+    const lines: string[] = [];
+    const log = createLogger({
+      name: "t",
+      verbosity: 0,
+      secrets: new SecretRegistry(),
+      sink: { write: (l) => lines.push(l) },
+    });
+    const warnings = () => lines.filter((l) => l.includes("NODE_EXTRA_CA_CERTS"));
+    const call = (env: Record<string, string>, url: string) =>
+      failure(client({ env, log }).request(url, { maxAttempts: 1 }));
+
+    await call({ NODE_EXTRA_CA_CERTS: "/nonexistent/ca.pem" }, `http://127.0.0.1:${port}/`);
+    expect(warnings()).toEqual([]);
+    const https = client({ env: { NODE_EXTRA_CA_CERTS: "/nonexistent/ca.pem" }, log });
+    for (let i = 0; i < 2; i++)
+      await failure(https.request(`https://127.0.0.1:${port}/`, { maxAttempts: 1 }));
+    expect(warnings()).toHaveLength(1);
+    expect(warnings()[0]).toMatch(
+      /^W.* t\] NODE_EXTRA_CA_CERTS=\/nonexistent\/ca\.pem cannot be read \(ENOENT\): the CAs in it are not trusted\n$/,
+    );
+    await call({ NODE_EXTRA_CA_CERTS: import.meta.filename }, `https://127.0.0.1:${port}/`);
+    expect(warnings()).toHaveLength(1);
+  });
+
   it("logs no body and no header at -v 10, even of secrets nobody registered yet", async () => {
     const server = await serve((_req, res, hit) =>
       hit === 0 ? res.writeHead(503).end("tok-in-error") : res.end('{"access_token":"tok-123456789"}'),

@@ -9,7 +9,9 @@
  * the endpoint and the fault, and never quote a response body.
  *
  * Node's http modules load on the first request, so a provider that never calls out does not pay
- * for them at start-up. NODE_EXTRA_CA_CERTS is applied by Node itself to every TLS connection.
+ * for them at start-up. NODE_EXTRA_CA_CERTS is applied by the runtime itself to every TLS
+ * connection; a file it cannot read, Node warns about in its own words and Bun not at all, so the
+ * client says so itself, once, before its first HTTPS request.
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { DEFAULT_DEADLINE_MS } from "./args.ts";
@@ -108,6 +110,21 @@ const _TLS_PROBLEMS: Record<string, string> = {
   CERT_NOT_YET_VALID: "the certificate is not valid yet (or the node's clock is wrong)",
   ERR_TLS_CERT_ALTNAME_INVALID: "the certificate does not match the host name",
 };
+/** A NODE_EXTRA_CA_CERTS the process cannot read: its CAs are not trusted, which TLS errors will not say. */
+function _warnUnreadableExtraCa(env: NodeJS.ProcessEnv, log: Logger | undefined): void {
+  const file = env.NODE_EXTRA_CA_CERTS;
+  if (!file || !log) return;
+  const fs = process.getBuiltinModule("node:fs");
+  try {
+    fs.closeSync(fs.openSync(file, "r"));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    log.warn(
+      `NODE_EXTRA_CA_CERTS=${file} cannot be read (${typeof code === "string" ? code : "unreadable"}): the CAs in it are not trusted`,
+    );
+  }
+}
+
 // A name that does not resolve will not resolve a second later either.
 const _FINAL_CONNECTION_CODES = new Set(["ENOTFOUND"]);
 
@@ -116,12 +133,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? _sleep;
   const { log, signal } = options;
+  let caChecked = false;
 
   return {
     async request(input, requestOptions = {}) {
       const url = typeof input === "string" ? new URL(input) : input;
       if (url.protocol !== "https:" && url.protocol !== "http:") {
         throw new CredentialProviderError("INTERNAL", `cannot call ${url.protocol} URLs`);
+      }
+      if (url.protocol === "https:" && !caChecked) {
+        caChecked = true;
+        _warnUnreadableExtraCa(env, log);
       }
       const method = (requestOptions.method ?? "GET").toUpperCase();
       const endpoint = requestOptions.endpoint ?? `${method} ${url.origin}${url.pathname}`;

@@ -47,6 +47,7 @@ describe("@kubelet-credential-provider/core exports", () => {
       "isCredentialProviderError",
       "isValidDuration",
       "loadConfig",
+      "locateJsonError",
       "lookupAuth",
       "networkErrorCodes",
       "normalizeAuthKey",

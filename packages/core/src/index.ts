@@ -72,6 +72,9 @@ export type { HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } 
 export { createHttpClient, DEFAULT_MAX_RESPONSE_BYTES } from "./http.ts";
 export type { ImageReference } from "./image.ts";
 export { normalizeImage, parseImage, registryHostOf, safeParseImage } from "./image.ts";
+/** Where a JSON text is broken, for error messages that must not quote it (or differ by runtime). */
+export type { JsonErrorLocation } from "./json-error.ts";
+export { locateJsonError } from "./json-error.ts";
 export type { Logger, LoggerOptions, LogSink } from "./log.ts";
 export { createLogger } from "./log.ts";
 export type { SchemelessUrl } from "./match.ts";

@@ -5,6 +5,7 @@
 import { parseDurationNanos } from "./duration.ts";
 import { CredentialProviderError } from "./errors.ts";
 import { safeParseImage } from "./image.ts";
+import { locateJsonError } from "./json-error.ts";
 import type {
   ApiVersion,
   CredentialProviderRequest,
@@ -35,9 +36,9 @@ export function decodeRequest(text: string, secrets: SecretRegistry): Credential
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    // V8's message quotes the input, which may hold a service account token: keep only where.
-    const at = /position (\d+)/.exec(String((error as Error).message))?.[1];
+  } catch {
+    // Never the runtime's message: V8's quotes the input, which may hold a service account token.
+    const at = locateJsonError(text)?.byte;
     throw new CredentialProviderError(
       "BAD_REQUEST",
       `request on stdin is not valid JSON${at === undefined ? "" : ` (at byte ${at})`}`,
