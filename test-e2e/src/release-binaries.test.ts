@@ -2,7 +2,10 @@
  * The release binaries in dist/release (`pnpm build:release`, also run by `pnpm test`), as a node
  * of each architecture would run them: listed in SHA256SUMS with the right digest, and answering a
  * real request against the emulator with nothing but the cloud's settings in the environment (no
- * PATH, no Node), also with NODE_OPTIONS set. The linux-arm64 ones run under qemu-user; without
+ * PATH, no Node), also with NODE_OPTIONS set; and, on amd64, unmoved by what Bun or Node would
+ * read from the environment or the working directory (NODE_DEBUG, .env, bunfig.toml and its
+ * preload, package.json, tsconfig.json), except BUN_OPTIONS, which Bun always honours and
+ * docs/install.md warns about. The linux-arm64 ones run under qemu-user; without
  * it (a developer machine that has not installed it) their tests are skipped and say why, while
  * CI installs it (.ci/run) and then requires them. kubelet-credential-sim, which ships in every
  * provider's release for the node installer, is checked the same way: its version, and a config
@@ -67,7 +70,12 @@ interface Run {
 }
 
 /** Asynchronous: the emulator answers from this very process. */
-function answer(runner: string[], name: ProviderName, extraEnv: Record<string, string> = {}): Promise<Run> {
+function answer(
+  runner: string[],
+  name: ProviderName,
+  extraEnv: Record<string, string> = {},
+  cwd?: string,
+): Promise<Run> {
   const setup = setups.get(name);
   if (!setup) throw new Error(`the emulator has no node setup for ${name}`);
   const { args, image, env } = setup;
@@ -79,7 +87,7 @@ function answer(runner: string[], name: ProviderName, extraEnv: Record<string, s
     image,
   };
   return new Promise((resolveRun, reject) => {
-    const child = spawn(command as string, [...prefix, ...args], { env: { ...env, ...extraEnv } });
+    const child = spawn(command as string, [...prefix, ...args], { env: { ...env, ...extraEnv }, cwd });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -176,6 +184,56 @@ describe("dist/release", () => {
     }
     it(`${SIM} prints its version and merges a config with no PATH, and ignores NODE_OPTIONS`, () => {
       expectSimWorks([]);
+    });
+
+    describe("the runtime's own settings change nothing", () => {
+      let dir: string;
+      let marker: string;
+      beforeAll(() => {
+        dir = mkdtempSync(join(tmpdir(), "kcp-release-cwd-"));
+        marker = join(dir, "preload-ran");
+        // Code that would run before the provider: it leaves a marker and writes to stdout.
+        writeFileSync(
+          join(dir, "evil.js"),
+          `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran"); process.stdout.write("EVIL");\n`,
+        );
+        writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./evil.js"]\n[run]\nbun = true\n');
+        // Each of these would break or change the answer if it were read.
+        writeFileSync(
+          join(dir, ".env"),
+          "HTTPS_PROXY=http://127.0.0.1:9\nHTTP_PROXY=http://127.0.0.1:9\nNODE_EXTRA_CA_CERTS=/nonexistent\n" +
+            "AWS_EC2_METADATA_DISABLED=true\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7HOSTILE\n",
+        );
+        writeFileSync(join(dir, "package.json"), '{"type":"commonjs","imports":{"#x":"./evil.js"}}\n');
+        writeFileSync(
+          join(dir, "tsconfig.json"),
+          '{"compilerOptions":{"jsx":"react","paths":{"*":["./evil.js"]}}}\n',
+        );
+      });
+      afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+      for (const name of PROVIDERS) {
+        it(`${name}: NODE_OPTIONS, NODE_DEBUG, and a .env, bunfig.toml, package.json and tsconfig.json in its working directory`, async () => {
+          const env = {
+            NODE_OPTIONS: `--require ${join(dir, "evil.js")}`,
+            NODE_DEBUG: "http,https,net,tls,fetch,undici",
+          };
+          expectAnswer(await answer([], name, env, dir));
+          expect(existsSync(marker), "the preload ran").toBe(false);
+        });
+      }
+
+      it("BUN_OPTIONS is honoured (docs/install.md: the kubelet's environment must not set it)", async () => {
+        const run = await answer(
+          [],
+          "auth-provider-gcp",
+          { BUN_OPTIONS: `--preload ${join(dir, "evil.js")}` },
+          dir,
+        );
+        expect(run.stdout.startsWith("EVIL")).toBe(true);
+        expect(existsSync(marker)).toBe(true);
+        rmSync(marker);
+      });
     });
   });
 

@@ -39,10 +39,7 @@ export interface AzureSdk {
 
 let loading: Promise<AzureSdk> | undefined;
 
-/**
- * Imports the SDK once. It is also the provider's `preload`: the standalone build evaluates it
- * into its startup snapshot, so nothing here may open a socket or read the environment.
- */
+/** Imports the SDK once, on the first request that needs it. */
 export function loadAzureSdk(): Promise<AzureSdk> {
   loading ??= Promise.all([
     import("@azure/identity"),

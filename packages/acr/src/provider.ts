@@ -82,7 +82,6 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
     description:
       "Azure Container Registry credentials for the kubelet: an Entra token from the node's or the service account's identity, exchanged for an ACR refresh token.",
     flags,
-    preload: async () => (await import("./azure.ts")).loadAzureSdk(),
     positionals: [
       {
         name: "azure.json",

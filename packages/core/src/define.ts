@@ -44,13 +44,6 @@ export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
   /** The matchImages an operator would configure; shown in --help and used by config generators. */
   defaultMatchImages?: readonly string[];
   /**
-   * Loads the modules `getCredentials` imports lazily (a cloud SDK). A standalone executable calls
-   * it once, at build time, so that those modules are already evaluated in its V8 startup snapshot
-   * instead of being parsed and run on every exec. Under plain `node` it is never called. It runs
-   * with an empty environment and must not read files, call the network or start timers.
-   */
-  preload?: () => Promise<unknown>;
-  /**
    * Answers one request. Throw a `CredentialProviderError` to fail with a clear message; anything
    * else thrown is reported as an internal error. Return the response without kind and
    * apiVersion: the harness answers in the request's apiVersion and validates the answer.

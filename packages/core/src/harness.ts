@@ -3,7 +3,6 @@
  * does, the kubelet sees either exactly one valid JSON line on stdout and status 0, or nothing on
  * stdout, one line on stderr and status 1.
  */
-import { buildingSnapshot, prepareSnapshot } from "./_snapshot.ts";
 import type { FlagSpecs, ParsedArgs } from "./args.ts";
 import { parseArgs } from "./args.ts";
 import type { Provider, ProviderContext } from "./define.ts";
@@ -71,13 +70,9 @@ export function processIo(): ProviderIo {
 
 /**
  * Runs a provider as the kubelet execs it: flags from argv, one request from stdin, one response
- * on stdout. Resolves with the exit status after calling `io.exit` with it. While a standalone
- * executable's startup snapshot is built, it instead defers the run to each exec of the snapshot.
+ * on stdout. Resolves with the exit status after calling `io.exit` with it.
  */
 export function runProvider<F extends FlagSpecs>(provider: Provider<F>, io?: ProviderIo): Promise<number> {
-  if (io === undefined && buildingSnapshot()) {
-    return prepareSnapshot(provider, () => void _run(provider, processIo()));
-  }
   return _run(provider, io ?? processIo());
 }
 

@@ -38,20 +38,6 @@ export function configuredEndpoint(env: Env, service: Service): { url: string; f
   return undefined;
 }
 
-/**
- * Imports what a node's usual request needs: the ECR client, the request handler, the partition
- * table and the profile resolver. ECR Public and STS stay lazy, for the requests that need them.
- * Nothing here opens a connection or touches node:http at module top.
- */
-export async function loadAwsSdk(): Promise<void> {
-  await Promise.all([
-    import("@aws-sdk/client-ecr"),
-    import("@aws-sdk/core/client"),
-    import("@aws-sdk/credential-provider-ini"),
-    import("./sdk-http-handler.ts"),
-  ]);
-}
-
 export function createAwsClients(): EcrClients {
   return {
     async privateToken(request: TokenRequest): Promise<AuthorizationToken> {

@@ -99,7 +99,6 @@ export function createEcrProvider(options: EcrProviderOptions = {}): EcrProvider
     description:
       "Amazon ECR and ECR Public credentials for the kubelet, from the node's AWS credentials or a service account's role.",
     flags,
-    preload: async () => (await import("./aws.ts")).loadAwsSdk(),
     allowExtraPositionals: true,
     defaultMatchImages: ECR_MATCH_IMAGES,
     async getCredentials(request, context) {

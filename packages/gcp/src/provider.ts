@@ -77,9 +77,6 @@ export function createGcpProvider(options: GcpProviderOptions = {}): GcpProvider
     description:
       "Google Artifact Registry and Container Registry credentials for the kubelet: the node's, a service account's or a workload identity's access token, or the instance's dockercfg.",
     flags,
-    // The token sources are imported on the first gcr request (the dockercfg flows need none of
-    // them); a standalone executable evaluates them at build time instead.
-    preload: () => import("./token-sources.ts"),
     positionals: [
       {
         name: "get-credentials",

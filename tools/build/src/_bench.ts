@@ -3,7 +3,8 @@
  * guard (bench.guard.test.ts) holds it against ceilings. Each executable in dist/bin answers one
  * request per fresh process, as the kubelet runs it, against the local cloud emulator; the variants
  * are interleaved round by round so that machine noise hits all alike. Baselines measured in the
- * same run: `node -e 0` on the Node the executables embed, and /bin/true.
+ * same run: `node -e 0` on the repo's Node 24 (what a Node provider could not start under), and
+ * /bin/true.
  *
  * Per run: wall time (from this process), and through GNU time, when installed, user+sys CPU time
  * and peak RSS. CPU time is much steadier than wall time on a shared machine.
@@ -60,7 +61,7 @@ export const gnuTime: string | undefined = ["/usr/bin/time"].find(
 );
 
 /**
- * The Node the executables embed: the repo's pinned `node` package, whichever Node runs this (the
+ * The Node of the baselines: the repo's pinned `node` package, whichever Node runs this (the
  * machine's may be older); else this process's own.
  */
 export const nodeBinary: string = existsSync(join(root, "node_modules/.bin/node"))

@@ -1,7 +1,7 @@
 /**
  * `pnpm build`: the packages (turbo's build graph), then every executable of the workspace as a
- * standalone Linux binary in dist/bin/ at the repo root. Runs on the Node it embeds (the repo's
- * own Node 24), and calls turbo directly rather than through a nested pnpm.
+ * standalone Linux binary in dist/bin/ at the repo root (Bun's compiler: bun.ts). Runs on the
+ * repo's own Node 24, and calls turbo directly rather than through a nested pnpm.
  *
  * `pnpm build:release` (`--release`) also leaves, in dist/release/, every released executable (each
  * public package's, and kubelet-credential-sim, which ships with every provider: see
@@ -13,15 +13,15 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { buildExecutable } from "./bun.ts";
 import { findExecutables } from "./executables.ts";
-import { buildExecutable } from "./sea.ts";
-import { isHost, nodeBinaryFor, RELEASE_TARGETS, runnerFor, stripFor } from "./targets.ts";
+import { HOST_TARGET, isHost, RELEASE_TARGETS, runnerFor } from "./targets.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 24) {
   console.error(
-    `standalone executables need Node 24 or later to build (running ${process.version}); run through pnpm`,
+    `the build runs on Node 24 or later (running ${process.version}); run it through pnpm, which brings it`,
   );
   process.exit(1);
 }
@@ -45,24 +45,23 @@ const outDir = join(root, "dist", "bin");
 try {
   for (const executable of executables) {
     const started = Date.now();
-    const result = await buildExecutable(executable, {
+    const result = buildExecutable(executable, {
       outDir,
-      workDir: join(root, "dist", ".sea"),
-      nodeBinary: process.execPath,
-      log: (line) => console.error(line),
+      workDir: join(root, "dist", ".bun"),
+      target: HOST_TARGET,
     });
     console.error(
       `${result === "built" ? "built" : "up to date"}: dist/bin/${executable.name} (${Date.now() - started} ms)`,
     );
   }
   const release = process.argv.find((arg) => arg === "--release" || arg.startsWith("--release="));
-  if (release) await _buildRelease(release === "--release=auto");
+  if (release) _buildRelease(release === "--release=auto");
 } catch (error) {
   console.error(`build failed: ${(error as Error).message}`);
   process.exit(1);
 }
 
-async function _buildRelease(skipUnavailable: boolean): Promise<void> {
+function _buildRelease(skipUnavailable: boolean): void {
   const releaseDir = join(root, "dist", "release");
   rmSync(releaseDir, { recursive: true, force: true });
   mkdirSync(releaseDir, { recursive: true });
@@ -81,15 +80,13 @@ async function _buildRelease(skipUnavailable: boolean): Promise<void> {
       }
       const options = {
         outDir: targetDir,
-        workDir: join(root, "dist", `.sea-linux-${target.arch}`),
-        nodeBinary: nodeBinaryFor(target, join(root, "dist", ".node")),
+        workDir: join(root, "dist", `.bun-linux-${target.arch}`),
+        target,
         runner,
-        strip: stripFor(target),
-        log: (line: string) => console.error(line),
       };
       for (const executable of released) {
         const started = Date.now();
-        const result = await buildExecutable(executable, options);
+        const result = buildExecutable(executable, options);
         console.error(
           `${result === "built" ? "built" : "up to date"}: linux-${target.arch} ${executable.name} (${Date.now() - started} ms)`,
         );

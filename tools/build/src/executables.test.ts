@@ -35,32 +35,6 @@ describe("findExecutables", () => {
     expect(findExecutables(root)[0]?.entry).toBe(join(root, "packages/acr/dist/cli.js"));
   });
 
-  it("starts from a snapshot only where the package asks for one", () => {
-    const root = workspace({
-      "packages/ecr": {
-        version: "1.0.0",
-        bin: { "ecr-credential-provider": "./dist/cli.js" },
-        standalone: { snapshot: true },
-      },
-      "tools/kubelet-sim": { version: "0.1.0", bin: { "kubelet-credential-sim": "./dist/cli.js" } },
-    });
-    expect(findExecutables(root).map((e) => [e.name, e.snapshot])).toEqual([
-      ["ecr-credential-provider", true],
-      ["kubelet-credential-sim", false],
-    ]);
-  });
-
-  it("snapshots every provider of this repository, and not the simulator", () => {
-    const executables = findExecutables(resolve(import.meta.dirname, "../../.."));
-    expect(Object.fromEntries(executables.map((e) => [e.name, e.snapshot]))).toEqual({
-      "acr-credential-provider": true,
-      "auth-provider-gcp": true,
-      "ecr-credential-provider": true,
-      "example-credential-provider": true,
-      "kubelet-credential-sim": false,
-    });
-  });
-
   it("releases a public package's executables, and a private one's only when it ships with the providers", () => {
     const root = workspace({
       "packages/ecr": { version: "1.0.0", bin: { "ecr-credential-provider": "./dist/cli.js" } },

@@ -12,11 +12,6 @@ export interface Executable {
   packageDir: string;
   /** The compiled entry point to bundle. */
   entry: string;
-  /**
-   * Start from a V8 startup snapshot: the package's `"standalone": {"snapshot": true}`. Only for
-   * entry points that run through core's runProvider, which knows how to be snapshotted.
-   */
-  snapshot: boolean;
   /** From a private package: not published to npm. */
   private: boolean;
   /**
@@ -44,7 +39,7 @@ export function findExecutables(root: string): Executable[] {
         version?: string;
         private?: boolean;
         bin?: Record<string, string>;
-        standalone?: { snapshot?: boolean; releaseWithProviders?: boolean };
+        standalone?: { releaseWithProviders?: boolean };
       };
       try {
         manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
@@ -57,7 +52,6 @@ export function findExecutables(root: string): Executable[] {
           version: manifest.version ?? "0.0.0",
           packageDir,
           entry: join(packageDir, entry),
-          snapshot: manifest.standalone?.snapshot === true,
           private: manifest.private === true,
           released: manifest.private !== true || manifest.standalone?.releaseWithProviders === true,
         });

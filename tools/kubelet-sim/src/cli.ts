@@ -32,7 +32,7 @@ process.on("uncaughtException", fatal);
 process.on("unhandledRejection", fatal);
 process.stdout.on("error", () => finish(1));
 
-// No top-level await: the standalone executable is a CommonJS bundle.
+// Not awaited: runCli reports through finish(), which is the one place that exits.
 void runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
