@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { E2E, LookupOptions, LookupRun } from "./harness.ts";
-import { binDir, startE2E } from "./harness.ts";
+import { binDir, startE2E, startupAllowanceMs } from "./harness.ts";
 
 const ACCOUNT = "123456789012";
 const PRIVATE = `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/team/app:1.0`;
@@ -195,7 +195,7 @@ describe("faults", () => {
     const run = await lookup([PRIVATE], { config: withArgs("--deadline=8s") });
     const elapsed = Date.now() - started;
     e2e.emulator.clearFaults("ecr.GetAuthorizationToken");
-    expect(elapsed).toBeLessThan(8_000);
+    expect(elapsed).toBeLessThan(8_000 + startupAllowanceMs);
     expect(run.code).toBe(1);
     expect(run.entries[0]?.providers[0]?.error).toMatch(
       /: exit status 1: ecr-credential-provider: cloud unavailable: ECR GetAuthorizationToken \(us-west-2\) answered HTTP 503 for \d+ s \(\d+ attempts\)\n$/,
@@ -212,7 +212,7 @@ describe("faults", () => {
     const started = Date.now();
     const run = await lookup([PRIVATE], { config });
     e2e.emulator.clearFaults("ecr.GetAuthorizationToken");
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(10_000 + startupAllowanceMs);
     expect(run.code).toBe(1);
     expect(run.entries[0]?.providers[0]?.error).toMatch(
       /ecr-credential-provider: (timed out|cloud unavailable): /,

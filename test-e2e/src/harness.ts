@@ -4,14 +4,50 @@
  * settings in their environment (no PATH, no Node). Every byte any process wrote is kept so that
  * each test can check that no secret the emulator issued leaked.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
 import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 
-export const binDir = resolve(import.meta.dirname, "../../dist/bin");
+/**
+ * The executables the suite runs: this machine's build (dist/bin), or with KCP_E2E_ARCH=arm64 the
+ * linux-arm64 build (dist/bin-linux-arm64, from `pnpm build --release=auto`) under qemu-user,
+ * through one wrapper script per binary, so that the simulator execs each provider exactly as it
+ * does natively (the vitest config runs the suite both ways where qemu-user is installed).
+ */
+export const binDir =
+  process.env.KCP_E2E_ARCH === "arm64" ? _arm64Wrappers() : resolve(import.meta.dirname, "../../dist/bin");
+
+/**
+ * Under qemu-user each exec starts about a second later, and a provider's first module loads are
+ * slower: the wall-clock bounds of the deadline tests allow this much more (nothing for native
+ * runs), and an attempt's timeout, taken from the time left, comes out shorter.
+ */
+export const emulated = process.env.KCP_E2E_ARCH === "arm64";
+export const startupAllowanceMs = emulated ? 4_000 : 0;
+
+function _arm64Wrappers(): string {
+  const built = resolve(import.meta.dirname, "../../dist/bin-linux-arm64");
+  const qemu = spawnSync("/bin/sh", ["-c", "command -v qemu-aarch64"], { encoding: "utf8" }).stdout.trim();
+  if (!qemu || !existsSync("/usr/aarch64-linux-gnu/lib")) {
+    throw new Error(
+      "KCP_E2E_ARCH=arm64 needs qemu-user and the arm64 sysroot: apt-get install qemu-user libc6-arm64-cross",
+    );
+  }
+  if (!existsSync(built)) throw new Error("dist/bin-linux-arm64 is missing: run pnpm build --release=auto");
+  const dir = mkdtempSync(join(tmpdir(), "kcp-e2e-arm64-"));
+  for (const name of readdirSync(built)) {
+    const target = join(built, name);
+    if (/['\\]/.test(target) || /['\\]/.test(qemu)) throw new Error(`cannot quote ${target} for a wrapper`);
+    // No PATH in the providers' environment: every path is absolute.
+    writeFileSync(join(dir, name), `#!/bin/sh\nexec '${qemu}' -L /usr/aarch64-linux-gnu '${target}' "$@"\n`, {
+      mode: 0o755,
+    });
+  }
+  return dir;
+}
 const sim = join(binDir, "kubelet-credential-sim");
 const testdata = resolve(import.meta.dirname, "../testdata");
 

@@ -5,9 +5,10 @@
  *
  * `pnpm build:release` (`--release`) also leaves, in dist/release/, every released executable (each
  * public package's, and kubelet-credential-sim, which ships with every provider: see
- * executables.ts) for every release target as `<name>-linux-<arch>`, and their SHA256SUMS. With
- * `--release=auto` (what `pnpm test` uses), a target this machine cannot emulate is skipped with a
- * notice instead of failing the build.
+ * executables.ts) for every release target as `<name>-linux-<arch>`, and their SHA256SUMS; every
+ * executable of another architecture is in dist/bin-linux-<arch>/ (the e2e suite runs them). With
+ * `--release=auto` (what `pnpm test` uses), a target this machine cannot run (no qemu-user for the
+ * smoke test) is skipped with a notice instead of failing the build.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -84,7 +85,9 @@ function _buildRelease(skipUnavailable: boolean): void {
         target,
         runner,
       };
-      for (const executable of released) {
+      // All of them, the example too, so that the e2e suite can run on this architecture; only the
+      // released ones go into dist/release.
+      for (const executable of executables) {
         const started = Date.now();
         const result = buildExecutable(executable, options);
         console.error(
