@@ -32,7 +32,7 @@ function writeSources(version: string) {
   writeFileSync(helper, `export const VERSION = ${JSON.stringify(version)};\n`);
   writeFileSync(
     entry,
-    'import { VERSION } from "./version.js";\nif (process.argv[2] === "--version") process.stdout.write(`tiny-provider ${VERSION}\\n`);\n',
+    'import { VERSION } from "./version.js";\nif (process.argv[2] === "--version") process.stdout.write("tiny-provider " + VERSION + "\\n");\n',
   );
 }
 
@@ -62,7 +62,10 @@ describe("buildExecutable", { timeout: 60_000 }, () => {
     const cwd = join(dir, "cwd");
     mkdirSync(cwd, { recursive: true });
     const marker = join(cwd, "ran");
-    writeFileSync(join(cwd, "evil.js"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x");\n`);
+    writeFileSync(
+      join(cwd, "evil.js"),
+      `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x");\n`,
+    );
     writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./evil.js"]\n');
     const run = spawnSync(join(options.outDir, "tiny-provider"), ["--version"], {
       cwd,
