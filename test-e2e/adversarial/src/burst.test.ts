@@ -4,31 +4,19 @@
  * and again with 10% of its metadata / IMDS calls failing (a 503 or a reset). Every exec must
  * answer before the kubelet's deadline, since each had 50 s to do it.
  */
-import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
-import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExecResult } from "./exec.ts";
-import { assertBuilt, launch } from "./exec.ts";
+import { launch } from "./exec.ts";
 import { checkOutcome, errorLine, leakedSecrets } from "./invariants.ts";
 import type { Path } from "./paths.ts";
-import { paths } from "./paths.ts";
+import { emulatedPaths } from "./paths.ts";
 import { LONG, record } from "./summary.ts";
 
 const EXECS = 50;
 const ROUNDS = LONG ? 3 : 1;
 const THROTTLE = { perSecond: 20, burst: 1, retryAfter: 1 };
 
-let emulator: Emulator;
-let all: Path[];
-
-beforeAll(async () => {
-  assertBuilt();
-  emulator = await startEmulator();
-  all = paths(emulator);
-});
-afterAll(async () => {
-  await emulator?.close();
-});
+const shared = emulatedPaths();
 
 interface Burst {
   provider: string;
@@ -88,16 +76,16 @@ const bursts: Burst[] = [
 
 describe.each(bursts)("$provider: $setting", (burst) => {
   it(`${EXECS} concurrent execs all answer before the deadline`, async () => {
-    const node = all[burst.path] as Path;
+    const node = shared.all[burst.path] as Path;
     expect(node.provider).toBe(burst.provider);
     let seed = 7;
     for (let round = 0; round < ROUNDS; round++) {
-      emulator.clearFaults();
-      emulator.rateLimit(burst.token, THROTTLE);
+      shared.emulator.clearFaults();
+      shared.emulator.rateLimit(burst.token, THROTTLE);
       for (const id of burst.metadata) {
-        emulator.flaky(id, { rate: 0.1, kinds: ["status503", "reset"], seed: seed++ });
+        shared.emulator.flaky(id, { rate: 0.1, kinds: ["status503", "reset"], seed: seed++ });
       }
-      const before = emulator.calls(burst.token);
+      const before = shared.emulator.calls(burst.token);
       const pending: Array<Promise<ExecResult>> = [];
       for (let i = 0; i < EXECS; i++) {
         const run = launch(node.provider, {
@@ -119,11 +107,11 @@ describe.each(bursts)("$provider: $setting", (burst) => {
       expect(failures, `${answered}/${EXECS} answered`).toEqual([]);
       for (const run of runs) {
         expect(checkOutcome(run, { provider: burst.provider, withinMs: 50_000 }).problems).toEqual([]);
-        expect(leakedSecrets(run.stderr, emulator.issued())).toEqual([]);
+        expect(leakedSecrets(run.stderr, shared.emulator.issued())).toEqual([]);
       }
       // The throttle really bit: more calls than answers reached the token API.
-      expect(emulator.calls(burst.token) - before).toBeGreaterThan(EXECS);
+      expect(shared.emulator.calls(burst.token) - before).toBeGreaterThan(EXECS);
     }
-    emulator.clearFaults();
+    shared.emulator.clearFaults();
   });
 });

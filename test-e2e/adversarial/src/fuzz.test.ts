@@ -6,29 +6,17 @@
  * valid response or exit 1 with one stderr line, never a stack trace, under 5 s, no secret on
  * stderr; and a request refused as bad or not this provider's makes no connection at all.
  */
-import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
-import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, exec, PROVIDERS, V1 } from "./exec.ts";
+import { describe, expect, it } from "vitest";
+import { exec, PROVIDERS, V1 } from "./exec.ts";
 import { checkOutcome, errorLine, leakedSecrets, redact } from "./invariants.ts";
 import type { Path } from "./paths.ts";
-import { paths } from "./paths.ts";
+import { emulatedPaths } from "./paths.ts";
 import { LONG, record } from "./summary.ts";
 
 const RUNS = LONG ? 500 : 60;
 
-let emulator: Emulator;
-let all: Path[];
-
-beforeAll(async () => {
-  assertBuilt();
-  emulator = await startEmulator();
-  all = paths(emulator);
-});
-afterAll(async () => {
-  await emulator?.close();
-});
+const shared = emulatedPaths();
 
 /** Ways to bend a registry host that a provider must refuse or read correctly, never misread. */
 function hostileHost(host: string): fc.Arbitrary<string> {
@@ -156,18 +144,18 @@ function stdin(host: string): fc.Arbitrary<{ text: string; secrets: string[] }> 
 describe.each(PROVIDERS)("%s: fuzzed stdin", (name) => {
   it(`${RUNS} requests: one answer or one line, under 5 s, no leak, no call for a refused request`, async () => {
     // The provider's first path: its node's own identity.
-    const setup = all.find((path) => path.provider === name) as Path;
+    const setup = shared.all.find((path) => path.provider === name) as Path;
     const host = setup.image.split("/")[0] as string;
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(stdin(host), async ({ text, secrets }) => {
         runs++;
-        const before = emulator.connections().length;
+        const before = shared.emulator.connections().length;
         const run = await exec(name, { args: setup.args, env: setup.env, stdin: text, killAfterMs: 10_000 });
-        const connections = emulator.connections().length - before;
+        const connections = shared.emulator.connections().length - before;
         const verdict = checkOutcome(run, { provider: name, withinMs: 5_000 });
         const problems = [...verdict.problems];
-        const leaks = leakedSecrets(run.stderr, [...secrets, ...emulator.issued()]);
+        const leaks = leakedSecrets(run.stderr, [...secrets, ...shared.emulator.issued()]);
         if (leaks.length > 0) problems.push(`secrets on stderr: ${leaks.join(", ")}`);
         if (
           run.code === 1 &&
@@ -179,7 +167,7 @@ describe.each(PROVIDERS)("%s: fuzzed stdin", (name) => {
         }
         if (problems.length > 0) {
           throw new Error(
-            `${problems.join("; ")}\nstderr: ${redact(run.stderr, [...secrets, ...emulator.issued()]).slice(0, 500)}`,
+            `${problems.join("; ")}\nstderr: ${redact(run.stderr, [...secrets, ...shared.emulator.issued()]).slice(0, 500)}`,
           );
         }
       }),

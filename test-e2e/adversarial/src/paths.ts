@@ -6,8 +6,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
-import { nodeSetups } from "@kubelet-credential-provider/cloud-emulator";
-import { request } from "./exec.ts";
+import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
+import { afterAll, beforeAll } from "vitest";
+import { assertBuilt, request } from "./exec.ts";
 
 export interface Path {
   /** `provider: how`, for test names. */
@@ -125,3 +126,20 @@ export function paths(emulator: Emulator): Path[] {
 
 /** How many paths there are, for tests made before the emulator starts. */
 export const PATH_COUNT = 10;
+
+/**
+ * One emulator for a test file's tests, with its paths: started (once the executables are known
+ * to be built) before the file's tests and closed after them. Read the fields inside the tests.
+ */
+export function emulatedPaths(): { readonly emulator: Emulator; readonly all: Path[] } {
+  const state = {} as { emulator: Emulator; all: Path[] };
+  beforeAll(async () => {
+    assertBuilt();
+    state.emulator = await startEmulator();
+    state.all = paths(state.emulator);
+  });
+  afterAll(async () => {
+    await state.emulator?.close();
+  });
+  return state;
+}

@@ -4,26 +4,14 @@
  * does the same for every failure). No issued or input secret may appear on stderr as text, hex
  * or base64.
  */
-import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
-import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, exec } from "./exec.ts";
+import { describe, expect, it } from "vitest";
+import { exec } from "./exec.ts";
 import { checkOutcome, leakedSecrets } from "./invariants.ts";
 import type { Path } from "./paths.ts";
-import { DEBUG_ENV, PATH_COUNT, paths } from "./paths.ts";
+import { DEBUG_ENV, emulatedPaths, PATH_COUNT } from "./paths.ts";
 import { record } from "./summary.ts";
 
-let emulator: Emulator;
-let all: Path[];
-
-beforeAll(async () => {
-  assertBuilt();
-  emulator = await startEmulator();
-  all = paths(emulator);
-});
-afterAll(async () => {
-  await emulator?.close();
-});
+const shared = emulatedPaths();
 
 /** The same request for a host the provider must refuse, and one it cannot read. */
 const variants = (path: Path) => [
@@ -39,7 +27,7 @@ const variants = (path: Path) => [
 describe("no secret on stderr at -v 10 under every debug switch", () => {
   for (let index = 0; index < PATH_COUNT; index++) {
     it(`path ${index}: answer, refusal and bad request`, async () => {
-      const path = all[index];
+      const path = shared.all[index];
       if (!path) throw new Error(`no path ${index}`);
       for (const variant of variants(path)) {
         const run = await exec(path.provider, {
@@ -54,7 +42,7 @@ describe("no secret on stderr at -v 10 under every debug switch", () => {
           what,
         ).toEqual([]);
         // The secrets of this path's inputs, of every earlier run, and all the emulator ever issued.
-        const leaks = leakedSecrets(run.stderr, [...emulator.issued(), ...path.inputs]);
+        const leaks = leakedSecrets(run.stderr, [...shared.emulator.issued(), ...path.inputs]);
         record({ kind: "secrets", provider: path.provider, path: what, ok: leaks.length === 0 });
         expect(leaks, what).toEqual([]);
       }
@@ -63,8 +51,8 @@ describe("no secret on stderr at -v 10 under every debug switch", () => {
 });
 
 it("the paths cover each provider", () => {
-  expect(new Set(all.map((path) => path.provider))).toEqual(
+  expect(new Set(shared.all.map((path) => path.provider))).toEqual(
     new Set(["ecr-credential-provider", "acr-credential-provider", "auth-provider-gcp"]),
   );
-  expect(all).toHaveLength(PATH_COUNT);
+  expect(shared.all).toHaveLength(PATH_COUNT);
 });
