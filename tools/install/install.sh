@@ -784,6 +784,12 @@ args_of() {
 
 # The entries of --print-config, in the format --config's name asks for. (--config itself is
 # edited by the simulator, which keeps the file's own format and everything else in it.)
+
+# yaml_items: the lines of stdin as a YAML list of quoted strings, six spaces in.
+yaml_items() {
+  awk '{ printf "      - \"%s\"\n", $0 }'
+}
+
 render_yaml() {
   printf '# Written by kubelet-credential-providers install.sh: the entries of the providers it installs.\n'
   printf '# The kubelet reads it with --image-credential-provider-config and runs each provider named\n'
@@ -791,12 +797,12 @@ render_yaml() {
   printf 'apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n'
   for p in $PROVIDERS; do
     printf '  - name: %s\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    matchImages:\n' "$(binary_of "$p")"
-    match_images_of "$p" | awk '{ printf "      - \"%s\"\n", $0 }'
+    match_images_of "$p" | yaml_items
     printf '    defaultCacheDuration: "%s"\n' "$(cache_duration_of "$p")"
     ry_args=$(args_of "$p")
     if [ -n "$ry_args" ]; then
       printf '    args:\n'
-      printf '%s\n' "$ry_args" | awk '{ printf "      - \"%s\"\n", $0 }'
+      printf '%s\n' "$ry_args" | yaml_items
     fi
   done
 }
