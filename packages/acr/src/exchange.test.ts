@@ -1,7 +1,11 @@
 import type { HttpClient, HttpRequestOptions, HttpResponse } from "@kubelet-credential-provider/core";
-import { CredentialProviderError, createLogger, SecretRegistry } from "@kubelet-credential-provider/core";
+import {
+  CredentialProviderError,
+  createHttpResponse,
+  createLogger,
+  SecretRegistry,
+} from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
-import { coreResponse } from "../testdata/responses.ts";
 import { checkRealm, exchangeForRefreshToken, fetchChallenge } from "./exchange.ts";
 
 const SERVER = "myacr.azurecr.io";
@@ -13,7 +17,7 @@ const CHALLENGE_ENDPOINT = `ACR challenge (${SERVER})`;
 const EXCHANGE_ENDPOINT = `ACR exchange (${SERVER})`;
 
 const response = (status: number, body = "", headers: Record<string, string> = {}) =>
-  coreResponse(status, body, headers, EXCHANGE_ENDPOINT);
+  createHttpResponse(status, body, headers, EXCHANGE_ENDPOINT);
 
 function fakeHttp(...answers: Array<HttpResponse | Error>) {
   const calls: Array<{ url: string; options: HttpRequestOptions }> = [];

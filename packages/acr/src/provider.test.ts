@@ -9,12 +9,12 @@ import {
   apiVersions,
   CloudCallError,
   CredentialProviderError,
+  createHttpResponse,
   createLogger,
   SecretRegistry,
 } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
-import { coreResponse as response } from "../testdata/responses.ts";
 import type { CredentialContext, CredentialFactory, EntraToken, IdentitySpec } from "./identity.ts";
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "./identity.ts";
 import type { AcrFlags } from "./provider.ts";
@@ -26,6 +26,9 @@ const SERVER = "myacr.azurecr.io";
 const ENTRA = "eyJ0eXAiOiJKV1QifQ.entra-access-token.for-acr-scope-0123456789";
 const CLIENT_SECRET = "sp-secret~Q8Q~not.a.real.secret.0123";
 const SA_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VydmljZS1hY2NvdW50.c2lnbmF0dXJl";
+/** An answer of core's client; a malformed body names the endpoint "x" unless told. */
+const response = (status: number, body = "", headers: Record<string, string> = {}, endpoint = "x") =>
+  createHttpResponse(status, body, headers, endpoint);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const refreshToken = (claims: Record<string, unknown>) =>
   `${b64({ alg: "RS256" })}.${b64(claims)}.acr-refresh-sig-0123`;

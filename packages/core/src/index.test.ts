@@ -28,6 +28,7 @@ describe("@kubelet-credential-provider/core exports", () => {
       "cloudFaults",
       "configApiVersions",
       "createHttpClient",
+      "createHttpResponse",
       "createLogger",
       "credentialProviderRequestSchema",
       "credentialProviderResponseSchema",

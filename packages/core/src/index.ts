@@ -69,7 +69,7 @@ export {
 export type { ProviderIo } from "./harness.ts";
 export { MAX_REQUEST_BYTES, processIo, runProvider } from "./harness.ts";
 export type { HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } from "./http.ts";
-export { createHttpClient, DEFAULT_MAX_RESPONSE_BYTES } from "./http.ts";
+export { createHttpClient, createHttpResponse, DEFAULT_MAX_RESPONSE_BYTES } from "./http.ts";
 export type { ImageReference } from "./image.ts";
 export { normalizeImage, parseImage, registryHostOf, safeParseImage } from "./image.ts";
 /** Where a JSON text is broken, for error messages that must not quote it (or differ by runtime). */
