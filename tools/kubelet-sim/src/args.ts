@@ -29,6 +29,19 @@ export interface ParsedArgs {
   version: boolean;
 }
 
+/** The value of a string flag that must be given. @throws UsageError */
+export function requiredFlag(args: ParsedArgs, name: string): string {
+  const value = args.strings.get(name);
+  if (value === undefined || value === "") throw new UsageError(`flag --${name} is required`);
+  return value;
+}
+
+/** Refuses positional arguments beyond the first `count`. @throws UsageError */
+export function noMorePositionals(args: ParsedArgs, count: number): void {
+  const extra = args.positionals[count];
+  if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+}
+
 const _BUILTIN: FlagDefs = {
   help: { type: "boolean", description: "Print this help and exit." },
   version: { type: "boolean", description: "Print the version and exit." },

@@ -12,7 +12,15 @@ import {
   parseDurationNanos,
   SecretRegistry,
 } from "@kubelet-credential-provider/core";
-import { type FlagDefs, flagHelp, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
+import {
+  type FlagDefs,
+  flagHelp,
+  noMorePositionals,
+  type ParsedArgs,
+  parseArgs,
+  requiredFlag,
+  UsageError,
+} from "./args.ts";
 import {
   REMOVE_PROVIDER_FLAGS,
   runRemoveProvider,
@@ -294,9 +302,9 @@ function _commandHelp(command: _Command): string[] {
 }
 
 async function _validate(args: ParsedArgs, _io: CliIo, write: _Writers): Promise<number> {
-  const [path, extra] = args.positionals;
+  const [path] = args.positionals;
   if (path === undefined) throw new UsageError("missing argument CONFIG");
-  if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+  noMorePositionals(args, 1);
   const report = await validateConfigPath(path);
   if (report.valid) {
     write.out(validSummary(report));
@@ -312,8 +320,8 @@ async function _lookup(
   write: _Writers,
   secrets: SecretRegistry,
 ): Promise<number> {
-  const configPath = _required(args, "config");
-  const binDir = _required(args, "bin-dir");
+  const configPath = requiredFlag(args, "config");
+  const binDir = requiredFlag(args, "bin-dir");
   const images = args.positionals;
   if (images.length === 0) throw new UsageError("missing argument IMAGE");
   const output = args.strings.get("output") ?? "text";
@@ -415,10 +423,10 @@ async function _verify(
   write: _Writers,
   secrets: SecretRegistry,
 ): Promise<number> {
-  const [image, extra] = args.positionals;
+  const [image] = args.positionals;
   if (image === undefined) throw new UsageError("missing argument IMAGE");
-  if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
-  const username = _required(args, "username");
+  noMorePositionals(args, 1);
+  const username = requiredFlag(args, "username");
   if (!args.booleans.get("password-stdin")) {
     throw new UsageError("give the password on stdin with --password-stdin");
   }
@@ -438,12 +446,6 @@ async function _verify(
   });
   write.out(`${result.outcome}: ${safeLine(result.message, secrets)}`);
   return result.outcome === "accepted" ? EXIT_OK : EXIT_FAILED;
-}
-
-function _required(args: ParsedArgs, name: string): string {
-  const value = args.strings.get(name);
-  if (value === undefined || value === "") throw new UsageError(`flag --${name} is required`);
-  return value;
 }
 
 function _timeout(text: string | undefined): number {

@@ -12,7 +12,7 @@ import {
   type SecretRegistry,
   validateConfig,
 } from "@kubelet-credential-provider/core";
-import { type FlagDefs, type ParsedArgs, UsageError } from "./args.ts";
+import { type FlagDefs, noMorePositionals, type ParsedArgs, requiredFlag, UsageError } from "./args.ts";
 import { type ConfigEdit, type EditedConfig, editConfigText, type ProviderEntry } from "./config-edit.ts";
 import {
   backupFile,
@@ -79,9 +79,9 @@ export async function runSetProvider(
   write: ConfigWriters,
   secrets: SecretRegistry,
 ): Promise<number> {
-  const path = _required(args, "config");
-  const entry = _providerEntry(_required(args, "provider-json"));
-  _noPositionals(args);
+  const path = requiredFlag(args, "config");
+  const entry = _providerEntry(requiredFlag(args, "provider-json"));
+  noMorePositionals(args, 0);
   return _run(args, write, secrets, path, { op: "set", entry });
 }
 
@@ -91,9 +91,9 @@ export async function runRemoveProvider(
   write: ConfigWriters,
   secrets: SecretRegistry,
 ): Promise<number> {
-  const path = _required(args, "config");
-  const name = _required(args, "name");
-  _noPositionals(args);
+  const path = requiredFlag(args, "config");
+  const name = requiredFlag(args, "name");
+  noMorePositionals(args, 0);
   return _run(args, write, secrets, path, { op: "remove", name });
 }
 
@@ -270,15 +270,4 @@ function _providerEntry(text: string): ProviderEntry {
     throw new UsageError('flag --provider-json: the entry needs a "name" (a non-empty string)');
   }
   return value as ProviderEntry;
-}
-
-function _required(args: ParsedArgs, name: string): string {
-  const value = args.strings.get(name);
-  if (value === undefined || value === "") throw new UsageError(`flag --${name} is required`);
-  return value;
-}
-
-function _noPositionals(args: ParsedArgs): void {
-  const [extra] = args.positionals;
-  if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
 }
