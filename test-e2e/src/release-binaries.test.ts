@@ -12,7 +12,7 @@
  * merge (YAML in, the kubelet's validation) run by the binary alone.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -198,11 +198,13 @@ describe("dist/release", () => {
           `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran"); process.stdout.write("EVIL");\n`,
         );
         writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./evil.js"]\n[run]\nbun = true\n');
-        // Each of these would break or change the answer if it were read.
+        // Each of these would break or change the answer if it were read. The key id is made
+        // here, in the shape of an access key id, so that no credential-looking text is committed.
+        const hostileKeyId = `AKIA${randomBytes(8).toString("hex").toUpperCase()}`;
         writeFileSync(
           join(dir, ".env"),
           "HTTPS_PROXY=http://127.0.0.1:9\nHTTP_PROXY=http://127.0.0.1:9\nNODE_EXTRA_CA_CERTS=/nonexistent\n" +
-            "AWS_EC2_METADATA_DISABLED=true\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7HOSTILE\n",
+            `AWS_EC2_METADATA_DISABLED=true\nAWS_ACCESS_KEY_ID=${hostileKeyId}\n`,
         );
         writeFileSync(join(dir, "package.json"), '{"type":"commonjs","imports":{"#x":"./evil.js"}}\n');
         writeFileSync(

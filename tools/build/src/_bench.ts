@@ -242,7 +242,7 @@ export interface MeasureOptions {
  * `--version`: 36.6 MB just built, 30.5 MB read back), and which binaries were fresh decided the
  * comparison. Best effort: without GNU dd nothing is dropped.
  */
-export function dropPageCache(files: readonly string[]): void {
+function _dropPageCache(files: readonly string[]): void {
   for (const file of new Set(files)) {
     if (!file.startsWith("/")) continue;
     // Dirty pages cannot be dropped: write the file out first (GNU sync FILE).
@@ -252,7 +252,7 @@ export function dropPageCache(files: readonly string[]): void {
 }
 
 export async function measure({ rounds, variants, warmup = 0 }: MeasureOptions): Promise<Measurement> {
-  dropPageCache(variants.map((v) => v.command[0] as string));
+  _dropPageCache(variants.map((v) => v.command[0] as string));
   for (let r = 0; r < warmup; r++) {
     for (const variant of variants) await runOnce(variant);
   }

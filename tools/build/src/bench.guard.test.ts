@@ -19,7 +19,7 @@ const WARMUP = 1;
  * Ceilings on the median CPU time (user + sys) over that of plain Node making one HTTPS call
  * (BASELINE_HTTPS, the floor any Node provider pays: node:http and node:tls loaded, a CONNECT and a
  * TLS handshake), and on the median peak RSS over `node -e 0`'s, every binary read back from disk
- * (_bench.ts dropPageCache). Measured with two `node tools/build/src/bench.ts --rounds=20` runs on
+ * (_bench.ts _dropPageCache). Measured with two `node tools/build/src/bench.ts --rounds=20` runs on
  * the 2-core dev machine (Bun 1.4.5 executables, docs/performance.md): CPU over the floor example
  * 0.52-0.59, ecr 0.66-0.69, acr 0.64-0.67, gcp 0.46-0.50; RSS over node example 0.99, ecr 1.18,
  * acr 1.15, gcp 0.91. The ceilings are about x1.35 (CPU) and x1.2 (RSS, which is steadier) of
