@@ -22,8 +22,8 @@ export const binDir =
 
 /**
  * Under qemu-user each exec starts about a second later, and a provider's first module loads are
- * slower: the wall-clock bounds of the deadline tests allow this much more (nothing for native
- * runs), and an attempt's timeout, taken from the time left, comes out shorter.
+ * slower: every wall-clock bound of the suite allows this much more (nothing for native runs), and
+ * an attempt's timeout, taken from the time left, comes out shorter.
  */
 export const emulated = process.env.KCP_E2E_ARCH === "arm64";
 export const startupAllowanceMs = emulated ? 4_000 : 0;
