@@ -178,6 +178,8 @@ export const networkErrorCodes: ReadonlySet<string> = new Set([
 export const tlsErrorCodes: ReadonlySet<string> = new Set([
   "CERT_HAS_EXPIRED",
   "CERT_NOT_YET_VALID",
+  // A certificate whose issuer's name matches a trusted CA's but whose signature is another key's.
+  "CERT_SIGNATURE_FAILURE",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "ERR_TLS_CERT_ALTNAME_INVALID",
   "SELF_SIGNED_CERT_IN_CHAIN",

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createTestCa } from "../testdata/tls.ts";
 import type { CloudCallError } from "./errors.ts";
 import { isCloudCallError } from "./errors.ts";
 import { createHttpClient, DEFAULT_MAX_RESPONSE_BYTES } from "./http.ts";
@@ -313,6 +315,80 @@ describe("http client", () => {
     expect(lines.join("")).toMatch(/Test token answered HTTP 503; attempt 1, retrying in \d+ ms/);
     expect(lines.join("")).not.toContain("tok-");
     expect(lines.join("")).not.toContain("key-987654321");
+  });
+});
+
+describe("http client: connectTo and ca (an endpoint at a given address, signed by a private CA)", () => {
+  /** An HTTPS server on loopback with a certificate for `name` only, from its own CA. */
+  async function serveTls(name: string) {
+    const ca = await createTestCa();
+    const { cert, key } = await ca.issue([name]);
+    const seen: Array<{ servername: string | false; host: string | undefined; path: string | undefined }> =
+      [];
+    const server = createTlsServer({ cert, key }, (req, res) => {
+      seen.push({
+        servername: (req.socket as import("node:tls").TLSSocket).servername,
+        host: req.headers.host,
+        path: req.url,
+      });
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push({ close: () => server.close() });
+    return { ca: ca.caPem, port: (server.address() as AddressInfo).port, seen };
+  }
+
+  it("dials connectTo, names the URL's host in SNI and Host, and uses no proxy", async () => {
+    const server = await serveTls("ib.cluster.test.invalid");
+    const deadProxy = `http://127.0.0.1:${await closedPort()}`;
+    const response = await client({ env: { HTTPS_PROXY: deadProxy, HTTP_PROXY: deadProxy } }).request(
+      `https://ib.cluster.test.invalid:${server.port}/token?x=1`,
+      { connectTo: "127.0.0.1", ca: server.ca, method: "POST", body: "a=b" },
+    );
+    expect(response.json()).toEqual({ ok: true });
+    expect(server.seen).toEqual([
+      {
+        servername: "ib.cluster.test.invalid",
+        host: `ib.cluster.test.invalid:${server.port}`,
+        path: "/token?x=1",
+      },
+    ]);
+  });
+
+  it("trusts only the given CA: a certificate from another CA is a TLS failure that says so", async () => {
+    const server = await serveTls("ib.cluster.test.invalid");
+    const other = await createTestCa();
+    const error = await failure(
+      client().request(`https://ib.cluster.test.invalid:${server.port}/`, {
+        connectTo: "127.0.0.1",
+        ca: other.caPem,
+      }),
+    );
+    expect(error.fault).toBe("tls");
+    expect(error.message).toMatch(
+      /the certificate is not trusted .*only the CA given for this endpoint is trusted/,
+    );
+    expect(server.seen).toEqual([]);
+  });
+
+  it("checks the certificate against the URL's host, not the address dialled", async () => {
+    const server = await serveTls("other.cluster.test.invalid");
+    const error = await failure(
+      client().request(`https://ib.cluster.test.invalid:${server.port}/`, {
+        connectTo: "127.0.0.1",
+        ca: server.ca,
+      }),
+    );
+    expect(error.fault).toBe("tls");
+    expect(error.message).toMatch(/does not match the host name/);
+  });
+
+  it("a ca given for a direct call replaces the system's CAs for it", async () => {
+    const server = await serveTls("localhost");
+    const response = await client().request(`https://localhost:${server.port}/`, { ca: server.ca });
+    expect(response.status).toBe(200);
+    const error = await failure(client().request(`https://localhost:${server.port}/`));
+    expect(error.fault).toBe("tls");
   });
 });
 

@@ -50,6 +50,17 @@ export interface HttpRequestOptions {
    * whose error type says so). Return the fault and, for the message, the cloud's error code.
    */
   classify?: (response: HttpResponse) => { fault: "throttled" | "server-error"; cause?: string } | undefined;
+  /**
+   * Connect to this IP or host name instead of the URL's host, which stays the TLS server name
+   * and the Host header; no proxy is used. For an endpoint reached by a name DNS does not know,
+   * at an address the caller was given (AKS identity bindings: the API server's).
+   */
+  connectTo?: string;
+  /**
+   * Trust only these PEM certificates for this call, instead of the system's CAs and
+   * NODE_EXTRA_CA_CERTS (an endpoint whose certificate a private CA signs, such as a cluster's).
+   */
+  ca?: string | Uint8Array;
 }
 
 export interface HttpResponse {
@@ -178,7 +189,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         } catch (error) {
           if (signal?.aborted) throw signal.reason;
           if (error instanceof CredentialProviderError) throw error;
-          failure = _failureOf(error);
+          failure = _failureOf(error, requestOptions);
         }
         const now = Date.now();
         const plan = failure.retryable
@@ -244,7 +255,7 @@ function _verdict(response: HttpResponse, options: HttpRequestOptions): _Failure
 }
 
 /** A failure made of an error: the connection, the tunnel, TLS, the timeout, the size cap. */
-function _failureOf(error: unknown): _Failure {
+function _failureOf(error: unknown, options: HttpRequestOptions): _Failure {
   if (error instanceof _AttemptError) return error.failure;
   const code = (error as { code?: unknown }).code;
   const text = typeof code === "string" ? code : "";
@@ -257,7 +268,7 @@ function _failureOf(error: unknown): _Failure {
   if (tlsErrorCodes.has(text)) {
     return {
       fault: "tls",
-      detail: `failed TLS verification: ${_TLS_PROBLEMS[text] ?? "the certificate is not trusted"} (${text}; a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS)`,
+      detail: `failed TLS verification: ${_TLS_PROBLEMS[text] ?? "the certificate is not trusted"} (${text}; ${options.ca ? "only the CA given for this endpoint is trusted" : "a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS"})`,
       cause: text,
       retryable: false,
       error,
@@ -304,6 +315,7 @@ async function _attempt(
   // export, which loads undici and http2 (~60 ms of a provider's start, see docs/performance.md).
   const http = process.getBuiltinModule("node:http");
   const https = process.getBuiltinModule("node:https");
+  const { isIP } = process.getBuiltinModule("node:net");
   const [{ proxyForUrl }, { EnvProxyAgent }] = await Promise.all([
     import("./proxy.ts"),
     import("./proxy-agent.ts"),
@@ -315,15 +327,31 @@ async function _attempt(
 
   let proxy: URL | undefined;
   try {
-    proxy = proxyForUrl(url, env);
+    if (options.connectTo === undefined) proxy = proxyForUrl(url, env);
   } catch (error) {
     throw new CredentialProviderError("CONFIG_INVALID", (error as Error).message);
   }
   let request: import("node:http").ClientRequest;
-  if (url.protocol === "https:") {
+  if (options.connectTo !== undefined) {
+    // The URL's host names the server (SNI, Host, the certificate's name); connectTo is where it is.
+    const client = url.protocol === "https:" ? https : http;
+    const servername = isIP(url.hostname.replace(/^\[|\]$/g, "")) ? undefined : url.hostname;
+    request = client.request({
+      protocol: url.protocol,
+      hostname: options.connectTo,
+      port: url.port || (url.protocol === "https:" ? 443 : 80),
+      path: `${url.pathname}${url.search}`,
+      method,
+      headers: { host: url.host, ...headers },
+      ...(servername && { servername }),
+      ...(options.ca && { ca: _pem(options.ca) }),
+      agent: false,
+    });
+  } else if (url.protocol === "https:") {
     request = https.request(url, {
       method,
       headers,
+      ...(options.ca && { ca: _pem(options.ca) }),
       agent: proxy ? new EnvProxyAgent({ env, keepAlive: false, connectTimeoutMs: timeoutMs }) : false,
     });
   } else if (proxy) {
@@ -410,6 +438,10 @@ async function _attempt(
     });
     request.end(body);
   });
+}
+
+function _pem(ca: string | Uint8Array): string {
+  return typeof ca === "string" ? ca : Buffer.from(ca).toString("utf8");
 }
 
 /** Keeps a byte order mark, as the bytes have it: `json()` of such a body is malformed, as it is. */
