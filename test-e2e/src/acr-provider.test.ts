@@ -30,12 +30,27 @@ const CLIENT = {
   "sp-mirror": randomUUID(),
   "sp-spoof": randomUUID(),
   "wi-client": randomUUID(),
+  "ib-app": randomUUID(),
+  "ib-default": randomUUID(),
 };
+
+/**
+ * Identity bindings dial `--ib-apiserver-ip` at port 443, which only root may listen on; the
+ * emulator takes it on a loopback address of this run's own. Required in CI (which runs as root).
+ */
+const apiServerAddress =
+  process.getuid?.() === 0
+    ? `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 256)}.1`
+    : undefined;
+if (!apiServerAddress && process.env.CI === "true") {
+  throw new Error("CI=true: the identity bindings tests need root, to listen on port 443");
+}
+if (!apiServerAddress) console.warn("skipping the identity bindings tests: they need root (port 443)");
 
 let e2e: E2E;
 beforeAll(async () => {
   if (!existsSync(join(binDir, "acr-credential-provider"))) throw new Error("run pnpm build first");
-  e2e = await startE2E();
+  e2e = await startE2E(apiServerAddress ? { apiServerAddress } : {});
 });
 afterAll(async () => {
   await e2e?.close();
@@ -45,11 +60,16 @@ interface Run extends LookupOptions {
   azureJson: Record<string, unknown>;
   config?: string;
   edit?: (text: string) => string;
+  /** The config's {{PLACEHOLDERS}} besides AZURE_JSON. */
+  vars?: Record<string, string>;
 }
 
 async function lookup(images: string[], options: Run): Promise<LookupRun> {
   const azureJson = e2e.file("azure.json", JSON.stringify(options.azureJson));
-  const config = e2e.config(options.config ?? "aks.yaml", options.edit, { AZURE_JSON: azureJson });
+  const config = e2e.config(options.config ?? "aks.yaml", options.edit, {
+    AZURE_JSON: azureJson,
+    ...options.vars,
+  });
   const run = await e2e.lookup(config, images, {
     ...options,
     env: { ...e2e.emulator.azure.imdsEnv(), ...options.env },
@@ -188,6 +208,68 @@ describe("acr-credential-provider with the AKS config", () => {
       clientId: CLIENT["sa-app"],
       credential: "federated",
       outcome: "ok",
+    });
+  });
+
+  describe.skipIf(!apiServerAddress)("identity bindings (--ib-sni-name, --ib-apiserver-ip)", () => {
+    const SNI = "mycluster-dns-1a2b3c4d.hcp.eastus.azmk8s.io";
+    const ibRun = (flags: string[]) =>
+      lookup([IMAGE], {
+        config: "aks-identity-bindings.yaml",
+        azureJson: { cloud: "AzurePublicCloud", tenantId: tenantId(), useManagedIdentityExtension: true },
+        vars: {
+          IB_SNI_NAME: SNI,
+          IB_APISERVER_IP: apiServerAddress as string,
+          IB_DEFAULT_CLIENT_ID: CLIENT["ib-default"],
+          IB_CA_FILE: e2e.emulator.caFile,
+        },
+        flags: [...flags, "--verify"],
+      });
+
+    it("the API server, dialled at its address by name, issues the Entra token for the pod's token", async () => {
+      const token = e2e.emulator.azure.issueFederatedToken(CLIENT["ib-app"]);
+      const tunnels = e2e.emulator.tunnels().length;
+      const run = await ibRun([
+        "--service-account-token",
+        token,
+        "--service-account-annotation",
+        `kubernetes.azure.com/acr-client-id=${CLIENT["ib-app"]}`,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.entries[0]?.verified).toBe(true);
+      expect(e2e.emulator.azure.tokenCalls("identity-bindings").at(-1)).toMatchObject({
+        host: SNI,
+        clientId: CLIENT["ib-app"],
+        scope: "https://containerregistry.azure.net/.default",
+        outcome: "ok",
+      });
+      // No proxy: the emulator's proxy tunnelled the registry's calls, not the API server's.
+      expect(e2e.emulator.tunnels().slice(tunnels)).not.toContainEqual(expect.stringContaining(SNI));
+      expect(e2e.emulator.azure.tokenCalls("entra")).not.toContainEqual(
+        expect.objectContaining({ clientId: CLIENT["ib-app"] }),
+      );
+    });
+
+    it("--ib-default-client-id serves a service account without the annotation", async () => {
+      const token = e2e.emulator.azure.issueFederatedToken(CLIENT["ib-default"]);
+      const run = await ibRun(["--service-account-token", token]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.entries[0]?.verified).toBe(true);
+      expect(e2e.emulator.azure.tokenCalls("identity-bindings").at(-1)).toMatchObject({
+        clientId: CLIENT["ib-default"],
+        outcome: "ok",
+      });
+    });
+
+    it("a token not bound to the application: one line naming identity bindings and the refusal", async () => {
+      const token = e2e.emulator.azure.issueFederatedToken(CLIENT["ib-app"]);
+      const run = await ibRun(["--service-account-token", token]);
+      expect(run.code).not.toBe(0);
+      expect(errorOf(run)).toMatch(
+        new RegExp(
+          `AKS identity bindings \\(${SNI.replace(/\./g, "\\.")} at [0-9.]+\\) answered HTTP 401 \\(invalid_client\\)`,
+        ),
+      );
     });
   });
 

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Emulator } from "@kubelet-credential-provider/cloud-emulator";
+import type { Emulator, EmulatorOptions } from "@kubelet-credential-provider/cloud-emulator";
 import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 
 /**
@@ -96,11 +96,11 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-export async function startE2E(): Promise<E2E> {
+export async function startE2E(options: EmulatorOptions = {}): Promise<E2E> {
   for (const name of ["kubelet-credential-sim", "example-credential-provider"]) {
     if (!existsSync(join(binDir, name))) throw new Error(`dist/bin/${name} is missing: run pnpm build first`);
   }
-  const emulator = await startEmulator();
+  const emulator = await startEmulator(options);
   const dir = mkdtempSync(join(tmpdir(), "kcp-e2e-"));
   let runs = 0;
   return {

@@ -32,7 +32,7 @@ import {
 } from "./azure.ts";
 import { createAzureHttp } from "./azure-http.ts";
 import { AZURE_CLOUDS } from "./clouds.ts";
-import type { CredentialContext, IdentitySpec } from "./identity.ts";
+import type { CredentialContext, EntraIdentitySpec as IdentitySpec } from "./identity.ts";
 
 const { PEM, ENCRYPTED, PFX, CERT_ONLY } = writeCertificateFixtures();
 const SCOPE = "https://containerregistry.azure.net/.default";

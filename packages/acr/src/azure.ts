@@ -26,7 +26,7 @@ import { CredentialProviderError } from "@kubelet-credential-provider/core";
 import type { AzureHttp } from "./azure-http.ts";
 import { createAzureHttp } from "./azure-http.ts";
 import { routeAzureLogs } from "./azure-logging.ts";
-import type { CredentialContext, CredentialFactory, IdentitySpec, TokenSource } from "./identity.ts";
+import type { CredentialContext, CredentialFactory, EntraIdentitySpec, TokenSource } from "./identity.ts";
 
 type IdentityModule = typeof import("@azure/identity");
 
@@ -98,7 +98,7 @@ let _managedIdentityHttp: AzureHttp | undefined;
  * process, so every later managed identity credential's calls reach the first one's client.
  * Retargeting it to the current run keeps them on that run's client (deadline, signal, secrets).
  */
-function _azureHttpFor(spec: IdentitySpec, sdk: AzureSdk, context: CredentialContext): AzureHttp {
+function _azureHttpFor(spec: EntraIdentitySpec, sdk: AzureSdk, context: CredentialContext): AzureHttp {
   const target = { http: context.http, secrets: context.secrets, log: context.log };
   if (spec.kind !== "managedIdentity")
     return createAzureHttp({ ...target, createHttpHeaders: sdk.createHttpHeaders });
@@ -110,7 +110,7 @@ function _azureHttpFor(spec: IdentitySpec, sdk: AzureSdk, context: CredentialCon
 /** The SDK's credential for an identity, built with {@link credentialOptions}. */
 export async function buildSdkCredential(
   identity: IdentityModule,
-  spec: IdentitySpec,
+  spec: EntraIdentitySpec,
   context: CredentialContext,
   azure: Pick<AzureHttp, "httpClient">,
 ): Promise<TokenCredential> {
@@ -179,7 +179,7 @@ export async function buildSdkCredential(
  * token file from the environment, the client id from azure.json or else the environment.
  */
 export function tokenExchangeOf(
-  spec: Extract<IdentitySpec, { kind: "managedIdentity" }>,
+  spec: Extract<EntraIdentitySpec, { kind: "managedIdentity" }>,
   env: Readonly<Record<string, string | undefined>>,
 ): { tenantId: string; clientId: string; tokenFilePath: string } | undefined {
   const clientId = spec.clientId || env.AZURE_CLIENT_ID;

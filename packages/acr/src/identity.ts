@@ -3,8 +3,11 @@
  * the request and azure.json, and a {@link CredentialFactory} turns it into a token source
  * (`azure.ts` with @azure/identity by default; fakes in tests).
  *
- * Service-account mode (the request carries a service account token): the application named by
- * the service account's annotations, with the token as its client assertion. Otherwise, per
+ * With identity bindings (`--ib-sni-name`): the application the service account's client id
+ * annotation names (else `--ib-default-client-id`), with the pod's service account token, through
+ * the cluster's API server (identity-bindings.ts). Service-account mode (the request carries a
+ * service account token): the application named by the service account's annotations, with the
+ * token as its client assertion. Otherwise, per
  * azure.json, in this order: workload identity (`aadFederatedTokenFile` with
  * `useFederatedWorkloadIdentityExtension`), managed identity (`useManagedIdentityExtension`),
  * service principal with `aadClientSecret`, then with `aadClientCertPath`.
@@ -18,6 +21,7 @@ import type {
 import { CredentialProviderError } from "@kubelet-credential-provider/core";
 import type { AzureConfig } from "./azure-config.ts";
 import type { AzureCloud } from "./clouds.ts";
+import type { IdentityBindings } from "./identity-bindings.ts";
 
 /** The service account annotation naming the Entra application (its client id). */
 export const CLIENT_ID_ANNOTATION = "kubernetes.azure.com/acr-client-id";
@@ -25,6 +29,13 @@ export const CLIENT_ID_ANNOTATION = "kubernetes.azure.com/acr-client-id";
 export const TENANT_ID_ANNOTATION = "kubernetes.azure.com/acr-tenant-id";
 
 export type IdentitySpec =
+  | {
+      kind: "identityBinding";
+      clientId: string;
+      tenantId?: string;
+      assertion: string;
+      bindings: IdentityBindings;
+    }
   | { kind: "serviceAccount"; tenantId: string; clientId: string; assertion: string }
   | { kind: "workloadIdentity"; tenantId: string; clientId: string; tokenFilePath: string }
   | { kind: "managedIdentity"; clientId?: string; resourceId?: string }
@@ -36,6 +47,9 @@ export type IdentitySpec =
       certificatePath: string;
       certificatePassword?: string;
     };
+
+/** The identities an Entra token source from a {@link CredentialFactory} serves (all but identity bindings). */
+export type EntraIdentitySpec = Exclude<IdentitySpec, { kind: "identityBinding" }>;
 
 /** An Entra access token (the shape of @azure/identity's `AccessToken`). */
 export interface EntraToken {
@@ -65,7 +79,7 @@ export interface CredentialContext {
 
 /** Builds the token source for an identity. */
 export type CredentialFactory = (
-  spec: IdentitySpec,
+  spec: EntraIdentitySpec,
   context: CredentialContext,
 ) => TokenSource | Promise<TokenSource>;
 
@@ -75,9 +89,14 @@ export type CredentialFactory = (
  * @throws CredentialProviderError `CONFIG_INVALID` when an annotation or an azure.json field the
  *   identity needs is missing, or azure.json configures no identity at all.
  */
-export function selectIdentity(request: CredentialProviderRequest, config: AzureConfig): IdentitySpec {
+export function selectIdentity(
+  request: CredentialProviderRequest,
+  config: AzureConfig,
+  bindings?: IdentityBindings,
+): IdentitySpec {
   const fail = (reason: string) => new CredentialProviderError("CONFIG_INVALID", reason);
   const assertion = request.serviceAccountToken;
+  if (bindings) return _identityBinding(request, bindings);
   if (assertion) {
     const annotations = request.serviceAccountAnnotations ?? {};
     const annotation = (key: string) => {
@@ -141,14 +160,45 @@ export function selectIdentity(request: CredentialProviderRequest, config: Azure
   );
 }
 
-/** The tenant the exchange names: the identity's, else azure.json's (managed identity). */
+/**
+ * The tenant the exchange names: the identity's, else azure.json's (managed identity, and
+ * identity bindings, whose tenant upstream keeps for later use).
+ */
 export function tenantOf(spec: IdentitySpec, config: AzureConfig): string | undefined {
-  return spec.kind === "managedIdentity" ? config.tenantId : spec.tenantId;
+  return spec.kind === "managedIdentity" || spec.kind === "identityBinding" ? config.tenantId : spec.tenantId;
+}
+
+/**
+ * The application of an identity binding: the client id annotation if the service account has
+ * it, else `--ib-default-client-id`; upstream's precedence, an empty annotation included.
+ */
+function _identityBinding(request: CredentialProviderRequest, bindings: IdentityBindings): IdentitySpec {
+  const fail = (reason: string) =>
+    new CredentialProviderError("CONFIG_INVALID", `identity bindings (--ib-sni-name): ${reason}`);
+  const assertion = request.serviceAccountToken;
+  if (!assertion) {
+    throw fail(
+      "the request carries no service account token: give the provider's kubelet config tokenAttributes (serviceAccountTokenAudience), as for service-account mode",
+    );
+  }
+  const annotations = request.serviceAccountAnnotations ?? {};
+  const pick = (key: string, fallback: string | undefined) =>
+    Object.hasOwn(annotations, key) ? annotations[key]?.trim() : fallback;
+  const clientId = pick(CLIENT_ID_ANNOTATION, bindings.defaultClientId);
+  if (!clientId) {
+    throw fail(
+      `no application: the service account annotation ${CLIENT_ID_ANNOTATION} is ${CLIENT_ID_ANNOTATION in annotations ? "empty" : "missing"} and --ib-default-client-id is not given`,
+    );
+  }
+  const tenantId = pick(TENANT_ID_ANNOTATION, bindings.defaultTenantId);
+  return { kind: "identityBinding", clientId, ...(tenantId && { tenantId }), assertion, bindings };
 }
 
 /** A one-line description for logs: never a secret. */
 export function describeIdentity(spec: IdentitySpec): string {
   switch (spec.kind) {
+    case "identityBinding":
+      return `identity bindings: the pod's service account token for application ${spec.clientId}, through ${spec.bindings.sniName} at ${spec.bindings.apiServer}`;
     case "serviceAccount":
       return `the pod's service account token as client assertion for application ${spec.clientId} in tenant ${spec.tenantId}`;
     case "workloadIdentity":

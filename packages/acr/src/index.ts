@@ -23,11 +23,13 @@ export { loginServerFromImage, parseLoginServer } from "./hosts.ts";
 export type {
   CredentialContext,
   CredentialFactory,
+  EntraIdentitySpec,
   EntraToken,
   IdentitySpec,
   TokenSource,
 } from "./identity.ts";
 export { CLIENT_ID_ANNOTATION, selectIdentity, TENANT_ID_ANNOTATION } from "./identity.ts";
+export type { IdentityBindings } from "./identity-bindings.ts";
 export type { RegistryMirrors } from "./mirrors.ts";
 export { parseRegistryMirrors, resolveLoginServer } from "./mirrors.ts";
 export type { AcrFlags, AcrProvider, AcrProviderOptions } from "./provider.ts";

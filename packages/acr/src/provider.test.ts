@@ -34,6 +34,10 @@ const refreshToken = (claims: Record<string, unknown>) =>
   `${b64({ alg: "RS256" })}.${b64(claims)}.acr-refresh-sig-0123`;
 const REFRESH = refreshToken({ exp: NOW / 1000 + 3 * 3600, iss: "Azure Container Registry" });
 
+const IB_SNI = "mycluster-dns-1a2b3c4d.hcp.eastus.azmk8s.io";
+const IB_TOKEN = "eyJ0eXAiOiJKV1QifQ.identity-bindings-access-token.0123456789";
+const CLUSTER_CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const IB_FLAGS = { "ib-sni-name": IB_SNI, "ib-apiserver-ip": "10.0.0.1" };
 const MANAGED = { cloud: "AzurePublicCloud", tenantId: "tenant-1", useManagedIdentityExtension: true };
 
 interface SetupOptions {
@@ -44,6 +48,10 @@ interface SetupOptions {
   token?: EntraToken | null | Error;
   flags?: Partial<ProviderContext<AcrFlags>["flags"]>;
   positionals?: string[];
+  /** The answer of identity bindings' token endpoint. */
+  ib?: HttpResponse;
+  /** Files besides azure.json, by path (the cluster CA of identity bindings). */
+  files?: Record<string, string>;
 }
 
 const challengeFor = (host: string) =>
@@ -55,6 +63,9 @@ function setup(options: SetupOptions = {}) {
     async request(url, requestOptions = {}) {
       const target = new URL(String(url));
       httpCalls.push({ url: target.href, options: requestOptions });
+      if (target.hostname === IB_SNI) {
+        return options.ib ?? response(200, JSON.stringify({ access_token: IB_TOKEN, expires_in: 3599 }));
+      }
       if (target.pathname === "/v2/") return options.challenge ?? challengeFor(target.hostname);
       if (target.pathname === "/oauth2/exchange") {
         const answer = options.exchange ?? response(200, JSON.stringify({ refresh_token: REFRESH }));
@@ -81,6 +92,9 @@ function setup(options: SetupOptions = {}) {
   const files: string[] = [];
   const readFile = async (path: string) => {
     files.push(path);
+    const other = options.files?.[path];
+    if (other !== undefined) return new TextEncoder().encode(other);
+    if (path !== FILE) throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" });
     return new TextEncoder().encode(JSON.stringify(options.azureJson ?? MANAGED));
   };
   const provider = createAcrProvider({ credentialFactory: factory, readFile, now: () => NOW });
@@ -94,7 +108,15 @@ function setup(options: SetupOptions = {}) {
     sink: { write: (l: string) => lines.push(l) },
   });
   const context: ProviderContext<AcrFlags> = {
-    flags: { "registry-mirror": [], ...options.flags },
+    flags: {
+      "registry-mirror": [],
+      "ib-sni-name": undefined,
+      "ib-apiserver-ip": undefined,
+      "ib-default-client-id": undefined,
+      "ib-default-tenant-id": undefined,
+      "ib-ca-file": undefined,
+      ...options.flags,
+    } as ProviderContext<AcrFlags>["flags"],
     positionals: options.positionals ?? [FILE],
     signal: controller.signal,
     deadline: NOW + 50_000,
@@ -274,6 +296,131 @@ describe("service-account mode", () => {
     expect(error.message).toContain(CLIENT_ID_ANNOTATION);
     expect(built).toEqual([]);
     expect(httpCalls).toEqual([]);
+  });
+});
+
+describe("identity bindings (--ib-sni-name, --ib-apiserver-ip)", () => {
+  const files = { "/etc/kubernetes/certs/ca.crt": CLUSTER_CA };
+  const saRequest = {
+    serviceAccountToken: SA_TOKEN,
+    serviceAccountAnnotations: { [CLIENT_ID_ANNOTATION]: "app-ib" },
+  };
+
+  it("the API server issues the Entra token for the pod's token: dialled at the address, trusting only the cluster CA", async () => {
+    const { run, built, httpCalls, files: read, secrets } = setup({ flags: IB_FLAGS, files });
+    expect(await run(`${SERVER}/app`, saRequest)).toMatchObject({
+      auth: { [SERVER]: { password: REFRESH } },
+    });
+    expect(built).toEqual([]);
+    expect(read).toEqual([FILE, "/etc/kubernetes/certs/ca.crt"]);
+    expect(httpCalls.map((c) => `${c.options.method} ${c.url}`)).toEqual([
+      `GET https://${SERVER}/v2/`,
+      `POST https://${IB_SNI}/`,
+      `POST https://${SERVER}/oauth2/exchange`,
+    ]);
+    const ib = httpCalls[1];
+    expect(ib?.options).toMatchObject({
+      connectTo: "10.0.0.1",
+      endpoint: `AKS identity bindings (${IB_SNI} at 10.0.0.1)`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(Buffer.from(ib?.options.ca as Uint8Array).toString()).toBe(CLUSTER_CA);
+    expect(form(ib)).toEqual({
+      grant_type: "client_credentials",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      scope: "https://containerregistry.azure.net/.default",
+      client_assertion: SA_TOKEN,
+      client_id: "app-ib",
+    });
+    // The exchange names azure.json's tenant, as upstream's does.
+    expect(form(httpCalls[2])).toMatchObject({ access_token: IB_TOKEN, tenant: "tenant-1" });
+    expect(secrets.redact(`${IB_TOKEN} ${SA_TOKEN}`)).not.toContain("identity-bindings-access-token");
+  });
+
+  it("--ib-default-client-id when the service account has no client id annotation; the annotation wins", async () => {
+    const flags = { ...IB_FLAGS, "ib-default-client-id": "app-default" };
+    const without = setup({ flags, files });
+    await without.run(`${SERVER}/app`, { serviceAccountToken: SA_TOKEN });
+    expect(form(without.httpCalls[1]).client_id).toBe("app-default");
+    const withAnnotation = setup({ flags, files });
+    await withAnnotation.run(`${SERVER}/app`, saRequest);
+    expect(form(withAnnotation.httpCalls[1]).client_id).toBe("app-ib");
+  });
+
+  it("--ib-ca-file names another CA file", async () => {
+    const { run, files: read } = setup({
+      flags: { ...IB_FLAGS, "ib-ca-file": "/run/ca.pem" },
+      files: { "/run/ca.pem": CLUSTER_CA },
+    });
+    await run(`${SERVER}/app`, saRequest);
+    expect(read).toContain("/run/ca.pem");
+  });
+
+  it.each([
+    ["no service account token", {}, /carries no service account token/],
+    [
+      "no client id anywhere",
+      { serviceAccountToken: SA_TOKEN },
+      /acr-client-id is missing and --ib-default-client-id is not given/,
+    ],
+    [
+      "an empty client id annotation (it wins over the default, as upstream's)",
+      { serviceAccountToken: SA_TOKEN, serviceAccountAnnotations: { [CLIENT_ID_ANNOTATION]: " " } },
+      /acr-client-id is empty/,
+    ],
+  ])("%s: CONFIG_INVALID, and no call", async (_name, request, message) => {
+    const { fail, httpCalls } = setup({ flags: { ...IB_FLAGS, "ib-default-client-id": undefined }, files });
+    const error = await fail(`${SERVER}/app`, request);
+    expect([error.code, error.message]).toEqual(["CONFIG_INVALID", expect.stringMatching(message)]);
+    expect(httpCalls).toEqual([]);
+  });
+
+  it.each([
+    ["missing", {}, /cluster CA \/etc\/kubernetes\/certs\/ca\.crt cannot be read \(ENOENT\)/],
+    ["empty", { files: { "/etc/kubernetes/certs/ca.crt": "" } }, /is empty/],
+    ["not PEM", { files: { "/etc/kubernetes/certs/ca.crt": "garbage" } }, /holds no PEM certificate/],
+  ])("a cluster CA file %s: CONFIG_INVALID naming it, and no token call", async (_name, extra, message) => {
+    const { fail, httpCalls } = setup({ flags: IB_FLAGS, ...extra });
+    const error = await fail(`${SERVER}/app`, saRequest);
+    expect([error.code, error.message]).toEqual(["CONFIG_INVALID", expect.stringMatching(message)]);
+    expect(httpCalls.map((c) => c.url)).toEqual([`https://${SERVER}/v2/`]);
+  });
+
+  it("a refusal names the endpoint and the OAuth error word, never the description", async () => {
+    const { fail } = setup({
+      flags: IB_FLAGS,
+      files,
+      ib: response(401, JSON.stringify({ error: "invalid_client", error_description: `leak ${SA_TOKEN}` })),
+    });
+    const error = await fail(`${SERVER}/app`, saRequest);
+    expect(error.code).toBe("CLOUD_AUTH_FAILED");
+    expect(error.message).toMatch(
+      /AKS identity bindings \(mycluster-dns-1a2b3c4d\.hcp\.eastus\.azmk8s\.io at 10\.0\.0\.1\) answered HTTP 401 \(invalid_client\): the service account must be bound/,
+    );
+    expect(error.message).not.toContain("leak");
+  });
+
+  it.each([
+    ["no access_token", { expires_in: 3599 }],
+    ["no expires_in", { access_token: IB_TOKEN }],
+  ])("an answer with %s is INVALID_RESPONSE", async (_name, body) => {
+    const { fail } = setup({ flags: IB_FLAGS, files, ib: response(200, JSON.stringify(body)) });
+    const error = await fail(`${SERVER}/app`, saRequest);
+    expect([error.code, error.message]).toEqual([
+      "INVALID_RESPONSE",
+      expect.stringContaining("without an access_token string and a numeric expires_in"),
+    ]);
+    expect(error.message).not.toContain(IB_TOKEN);
+  });
+
+  it("a token that expires within a minute is an error naming identity bindings", async () => {
+    const { fail } = setup({
+      flags: IB_FLAGS,
+      files,
+      ib: response(200, JSON.stringify({ access_token: IB_TOKEN, expires_in: 30 })),
+    });
+    const error = await fail(`${SERVER}/app`, saRequest);
+    expect(error.message).toMatch(/AKS identity bindings/);
   });
 });
 
@@ -510,11 +657,18 @@ describe("errors", () => {
 });
 
 describe("the definition", () => {
-  it("is named as the Go plugin, takes azure.json and --registry-mirror, matches what AKS configures", () => {
+  it("is named as the Go plugin, takes azure.json, --registry-mirror and the --ib-* flags, matches what AKS configures", () => {
     expect(defaultProvider.name).toBe("acr-credential-provider");
     expect(defaultProvider.version).toBe(VERSION);
     expect(defaultProvider.positionals).toEqual([expect.objectContaining({ name: "azure.json" })]);
-    expect(Object.keys(defaultProvider.flags)).toEqual(["registry-mirror"]);
+    expect(Object.keys(defaultProvider.flags)).toEqual([
+      "registry-mirror",
+      "ib-sni-name",
+      "ib-apiserver-ip",
+      "ib-default-client-id",
+      "ib-default-tenant-id",
+      "ib-ca-file",
+    ]);
     expect(defaultProvider.defaultMatchImages).toEqual(ACR_MATCH_IMAGES);
   });
 });

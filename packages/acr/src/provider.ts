@@ -23,8 +23,20 @@ import { acrExchangeEndpoint, entraTokenEndpoint, IMDS_TOKEN_ENDPOINT } from "./
 import { toEntraError } from "./errors.ts";
 import { exchangeForRefreshToken, fetchChallenge } from "./exchange.ts";
 import { describeLoginServer, parseLoginServer, registryOfImage } from "./hosts.ts";
-import type { CredentialFactory, IdentitySpec } from "./identity.ts";
-import { describeIdentity, selectIdentity, tenantOf } from "./identity.ts";
+import type { CredentialFactory, IdentitySpec, TokenSource } from "./identity.ts";
+import {
+  CLIENT_ID_ANNOTATION,
+  describeIdentity,
+  selectIdentity,
+  TENANT_ID_ANNOTATION,
+  tenantOf,
+} from "./identity.ts";
+import {
+  CLUSTER_CA_FILE,
+  identityBindingsEndpoint,
+  identityBindingsTokenSource,
+  parseIdentityBindings,
+} from "./identity-bindings.ts";
 import { parseRegistryMirrors, resolveLoginServer } from "./mirrors.ts";
 import { ACR_REFRESH_TOKEN_USERNAME, cacheDurationFor, jwtExpiry } from "./token.ts";
 
@@ -49,6 +61,33 @@ const flags = {
     description:
       "Give images on registry SOURCE (host[:port]) the credentials of the ACR login server TARGET, keyed under both",
   },
+  "ib-sni-name": {
+    type: "string",
+    placeholder: "NAME",
+    description:
+      "AKS identity bindings: get the Entra token from https://NAME/ (the API server's name) with the pod's service account token",
+  },
+  "ib-apiserver-ip": {
+    type: "string",
+    placeholder: "ADDRESS",
+    description:
+      "AKS identity bindings: where NAME is served (an IP address or a DNS name); needed with --ib-sni-name",
+  },
+  "ib-default-client-id": {
+    type: "string",
+    placeholder: "ID",
+    description: `AKS identity bindings: the application when the service account has no ${CLIENT_ID_ANNOTATION} annotation`,
+  },
+  "ib-default-tenant-id": {
+    type: "string",
+    placeholder: "ID",
+    description: `AKS identity bindings: the tenant when the service account has no ${TENANT_ID_ANNOTATION} annotation`,
+  },
+  "ib-ca-file": {
+    type: "string",
+    placeholder: "FILE",
+    description: `AKS identity bindings: the CA that signs the API server's certificate (default ${CLUSTER_CA_FILE}); only it is trusted`,
+  },
 } as const;
 
 /** The provider's own flags (besides the built-in --help, --version, -v and --deadline). */
@@ -60,7 +99,7 @@ export type AcrProvider = Provider<AcrFlags>;
 export interface AcrProviderOptions {
   /** Builds the Entra token source for an identity; @azure/identity (loaded on first use) by default. */
   credentialFactory?: CredentialFactory;
-  /** Reads azure.json; node:fs by default. */
+  /** Reads azure.json and the cluster CA of identity bindings; node:fs by default. */
   readFile?: (path: string) => Promise<Uint8Array>;
   /** The clock for cacheDuration, in ms since the epoch. */
   now?: () => number;
@@ -72,6 +111,7 @@ export interface AcrProviderOptions {
  */
 export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider {
   const now = options.now ?? Date.now;
+  const readFile = options.readFile ?? _readFile;
   const factory: CredentialFactory =
     options.credentialFactory ??
     (async (spec, context) => (await import("./azure.ts")).createAzureCredential(spec, context));
@@ -93,6 +133,7 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
     async getCredentials(request, context) {
       const { log, secrets, signal } = context;
       const mirrors = parseRegistryMirrors(context.flags["registry-mirror"]);
+      const bindings = parseIdentityBindings(context.flags);
       const host = registryOfImage(request.image);
       const resolved = resolveLoginServer(host, mirrors);
       if (!resolved) throw _notAcr(host);
@@ -101,22 +142,23 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
       log.v(2, describeLoginServer(server));
 
       const file = context.positionals[0] as string; // required: the harness refuses a run without it
-      const config = await loadAzureConfig(file, {
-        secrets,
-        ...(options.readFile && { readFile: options.readFile }),
-      });
+      const config = await loadAzureConfig(file, { secrets, readFile });
       const { cloud } = config;
       if (server.suffix !== cloud.loginServerSuffix) throw _otherCloud(server.host, config);
 
-      const identity = selectIdentity(request, config);
+      const identity = selectIdentity(request, config, bindings);
       log.v(2, `identity: ${describeIdentity(identity)} (${cloud.name}, ${cloud.authorityHost})`);
 
       const exchangeContext = { http: context.http, log, secrets };
       const challenge = await fetchChallenge(server.host, exchangeContext);
 
-      const what = `Entra token for ${_short(identity)} from ${cloud.authorityHost}`;
+      const issuer =
+        identity.kind === "identityBinding"
+          ? identityBindingsEndpoint(identity.bindings)
+          : cloud.authorityHost;
+      const what = `Entra token for ${_short(identity)} from ${issuer}`;
       const accessToken = await _guard(what, signal, async () => {
-        const credential = await factory(identity, {
+        const credentialContext = {
           cloud,
           signal,
           deadline: context.deadline,
@@ -124,7 +166,11 @@ export function createAcrProvider(options: AcrProviderOptions = {}): AcrProvider
           log,
           secrets,
           http: context.http,
-        });
+        };
+        const credential: TokenSource =
+          identity.kind === "identityBinding"
+            ? identityBindingsTokenSource(identity, credentialContext, { readFile, now })
+            : await factory(identity, credentialContext);
         log.v(4, `asking for an Entra token for ${cloud.acrScope}`);
         return credential.getToken(cloud.acrScope, { abortSignal: signal });
       });
@@ -192,11 +238,14 @@ async function _guard<T>(what: string, signal: AbortSignal, run: () => Promise<T
 /** Where the Entra token came from, as core's errors name it. */
 function _tokenEndpoint(identity: IdentitySpec, config: AzureConfig): string {
   if (identity.kind === "managedIdentity") return IMDS_TOKEN_ENDPOINT;
+  if (identity.kind === "identityBinding") return identityBindingsEndpoint(identity.bindings);
   return entraTokenEndpoint(config.cloud.authorityHost, identity.tenantId);
 }
 
 function _short(identity: IdentitySpec): string {
   switch (identity.kind) {
+    case "identityBinding":
+      return `identity binding of application ${identity.clientId}`;
     case "serviceAccount":
       return `service account application ${identity.clientId}`;
     case "workloadIdentity":
@@ -207,6 +256,10 @@ function _short(identity: IdentitySpec): string {
     case "clientCertificate":
       return `service principal ${identity.clientId}`;
   }
+}
+
+async function _readFile(path: string): Promise<Uint8Array> {
+  return process.getBuiltinModule("node:fs/promises").readFile(path);
 }
 
 function _notAcr(host: string): CredentialProviderError {

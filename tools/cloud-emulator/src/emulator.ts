@@ -25,7 +25,7 @@ import type { FlakySpec } from "./flaky.ts";
 import { Flaky } from "./flaky.ts";
 import { Ledger } from "./ledger.ts";
 import type { RecordedConnection } from "./listeners.ts";
-import { closeServers, loopback, SocketBook, startListeners } from "./listeners.ts";
+import { closeServers, loopback, SocketBook, startApiServerListener, startListeners } from "./listeners.ts";
 import { startProxy } from "./proxy.ts";
 import type { RateLimitSpec } from "./rate-limits.ts";
 import { RateLimits } from "./rate-limits.ts";
@@ -37,6 +37,12 @@ import { Router } from "./router.ts";
 export interface EmulatorOptions {
   /** Fixed ports on 127.0.0.1; default random (0). */
   ports?: { https?: number; http?: number; proxy?: number };
+  /**
+   * Also take TLS connections on this loopback address at port 443, as an AKS cluster's API
+   * server address, which identity bindings (`--ib-apiserver-ip`) dial for `https://<SNI name>`.
+   * Port 443 needs root or CAP_NET_BIND_SERVICE.
+   */
+  apiServerAddress?: string;
   example?: ExampleCloudOptions;
   aws?: AwsCloudOptions;
   azure?: AzureCloudOptions;
@@ -50,6 +56,8 @@ export interface Emulator {
   readonly httpUrl: string;
   /** The CONNECT proxy: `http://127.0.0.1:PORT`. */
   readonly proxyUrl: string;
+  /** Where the TLS listener also answers on port 443, if `apiServerAddress` asked for it. */
+  readonly apiServerAddress: string | undefined;
   readonly caPem: string;
   /** The CA certificate as a file, for NODE_EXTRA_CA_CERTS. */
   readonly caFile: string;
@@ -144,6 +152,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await rm(dir, { recursive: true, force: true });
     };
 
+    const apiServer = options.apiServerAddress
+      ? await startApiServerListener(options.apiServerAddress, listeners.https, sockets)
+      : undefined;
+    if (apiServer) {
+      const previous = stop;
+      stop = async () => {
+        await closeServers([apiServer], sockets);
+        await previous();
+      };
+    }
+
     let closing: Promise<void> | undefined;
     const target = { httpsPort: listeners.httpsPort, httpPort: listeners.httpPort, caPem: ca.caPem };
     const proxyUrl = `http://${loopback}:${proxy.port}`;
@@ -156,6 +175,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       httpsUrl: `https://${loopback}:${listeners.httpsPort}`,
       httpUrl: `http://${loopback}:${listeners.httpPort}`,
       proxyUrl,
+      apiServerAddress: options.apiServerAddress,
       caPem: ca.caPem,
       caFile,
       dir,

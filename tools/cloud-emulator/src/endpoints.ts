@@ -167,6 +167,14 @@ export const emulatedEndpoints: readonly EmulatedEndpoint[] = [
     "GET http://169.254.169.254/metadata/identity/oauth2/token",
   ),
   _other(
+    "aks.identityBindings",
+    "azure",
+    ["https"],
+    "http",
+    "AKS identity bindings token (POST / of the API server's name, at --ib-apiserver-ip)",
+    "POST https://mycluster-dns-1a2b3c4d.hcp.eastus.azmk8s.io/",
+  ),
+  _other(
     "acr.challenge",
     "azure",
     ["https"],

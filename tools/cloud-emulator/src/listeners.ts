@@ -8,6 +8,7 @@ import { createServer as createHttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Server, Socket } from "node:net";
+import { createServer as createNetServer } from "node:net";
 import type { EmulatorCa } from "./ca.ts";
 import type { Dispatch } from "./dispatch.ts";
 
@@ -116,10 +117,28 @@ export async function startListeners(options: {
   }
 }
 
-export function listen(server: Server, port: number): Promise<number> {
+/**
+ * A second address for the TLS listener: `address:443`, whose connections the TLS listener takes
+ * as its own (an AKS API server address for identity bindings). Loopback addresses only.
+ */
+export async function startApiServerListener(
+  address: string,
+  tls: HttpsServer,
+  sockets: SocketBook,
+): Promise<Server> {
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) {
+    throw new Error(`apiServerAddress must be a 127.x.y.z loopback address, got ${address}`);
+  }
+  const server = createNetServer((socket) => tls.emit("connection", socket));
+  sockets.watch(server, "https");
+  await listen(server, 443, address);
+  return server;
+}
+
+export function listen(server: Server, port: number, address = loopback): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, loopback, () => {
+    server.listen(port, address, () => {
       server.off("error", reject);
       resolve((server.address() as AddressInfo).port);
     });

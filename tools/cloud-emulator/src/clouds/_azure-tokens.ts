@@ -76,9 +76,9 @@ export class AccessTokens {
   }
 }
 
-/** One token request, to Entra ID's token endpoint or to IMDS, and what came of it. */
+/** One token request, to Entra ID's token endpoint, IMDS or identity bindings, and what came of it. */
 export interface AzureTokenCall {
-  source: "entra" | "imds";
+  source: "entra" | "imds" | "identity-bindings";
   /** The name called: `login.microsoftonline.com`, or IMDS's `127.0.0.1` / `169.254.169.254`. */
   host: string;
   /** Of the Entra host called; for IMDS, the node's cloud (`imdsCloud`). */

@@ -1,7 +1,7 @@
 /**
  * The Azure cloud as the ACR provider meets it through the real @azure/identity (MSAL): Entra ID
  * under its real authority names (through the CONNECT proxy), IMDS managed identity on the plain
- * listener, and ACR login servers that exchange an Entra token for a registry refresh token. Only
+ * listener, AKS identity bindings (`_azure-identity-bindings.ts`), and ACR login servers that exchange an Entra token for a registry refresh token. Only
  * identities a test registered get a token, and only the emulator's tokens are exchanged.
  */
 import { writeFile } from "node:fs/promises";
@@ -14,6 +14,7 @@ import { acrLoginServer, azureCloudNames, azureClouds } from "./_azure-clouds.ts
 import type { ClientCertificate, ManagedIdentity } from "./_azure-directory.ts";
 import { Directory } from "./_azure-directory.ts";
 import { installEntra } from "./_azure-entra.ts";
+import { installIdentityBindings } from "./_azure-identity-bindings.ts";
 import { installAzureImds } from "./_azure-imds.ts";
 import { epochSeconds, issueJwt, tokenId } from "./_azure-jwt.ts";
 import type { AzureTokenCall, IssuedAccessToken } from "./_azure-tokens.ts";
@@ -25,6 +26,7 @@ export type { AzureCloudInfo, AzureCloudName } from "./_azure-clouds.ts";
 export { acrAudience, acrLoginServer, acrLoginServerPatterns, azureClouds } from "./_azure-clouds.ts";
 export type { ClientCertificate, ManagedIdentity } from "./_azure-directory.ts";
 export { jwtBearer } from "./_azure-entra.ts";
+export { identityBindingHosts } from "./_azure-identity-bindings.ts";
 export { azureImdsHosts } from "./_azure-imds.ts";
 export type { AzurePrincipal, AzureTokenCall, IssuedAccessToken } from "./_azure-tokens.ts";
 
@@ -76,8 +78,8 @@ export interface AzureCloud {
   managedIdentity(options?: { clientId?: string; resourceId?: string }): ManagedIdentity;
   /** `{ AZURE_POD_IDENTITY_AUTHORITY_HOST }`: @azure/identity's managed identity then calls the emulator. */
   imdsEnv(): Record<string, string>;
-  /** Every token request, to Entra ID and to IMDS, in order; `source` filters. */
-  tokenCalls(source?: "entra" | "imds"): AzureTokenCall[];
+  /** Every token request, to Entra ID, IMDS and identity bindings, in order; `source` filters. */
+  tokenCalls(source?: AzureTokenCall["source"]): AzureTokenCall[];
   /** Every `POST /oauth2/exchange`, in order. */
   exchangeCalls(): ExchangeCall[];
   /** What the emulator knows of an access token it issued (cloud, tenant, audience, principal). */
@@ -162,6 +164,14 @@ export function installAzureCloud(
     validitySeconds: () => cloud.accessTokenValiditySeconds,
   });
   installAzureImds({
+    emulator,
+    directory,
+    tokens,
+    calls: tokenCalls,
+    cloud: () => cloud.imdsCloud,
+    validitySeconds: () => cloud.accessTokenValiditySeconds,
+  });
+  installIdentityBindings({
     emulator,
     directory,
     tokens,
