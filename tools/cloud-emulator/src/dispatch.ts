@@ -76,7 +76,11 @@ async function _dispatch(deps: DispatchDeps, req: IncomingMessage, res: ServerRe
   // The certificate was chosen by SNI; a Host for another name would be served by a certificate
   // that does not cover it, which a real front door refuses too.
   const servername = (req.socket as { servername?: string | false }).servername;
-  if (scheme === "https" && typeof servername === "string" && servername.toLowerCase() !== probe.host) {
+  if (
+    scheme === "https" &&
+    typeof servername === "string" &&
+    servername.replace(/\.$/, "").toLowerCase() !== probe.host
+  ) {
     return _send(
       res,
       text(

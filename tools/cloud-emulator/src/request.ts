@@ -71,7 +71,11 @@ export function _parseRequest(
     method,
     scheme,
     url,
-    host: url.hostname.replace(/^\[|\]$/g, "").toLowerCase(),
+    // A fully qualified name (`metadata.google.internal.`, as Google's Go plugin asks) is the name.
+    host: url.hostname
+      .replace(/^\[|\]$/g, "")
+      .replace(/\.$/, "")
+      .toLowerCase(),
     authority,
     path: url.pathname,
     query: url.searchParams,

@@ -86,7 +86,8 @@ function _exchange(deps: _Deps, req: EmulatorRequest, ctx: RouteContext): Reply 
   }
   deps.calls.push(call);
   try {
-    if (call.grantType !== "access_token") {
+    // The Go plugin sends its Entra token as both access_token and refresh_token, as ACR allows.
+    if (call.grantType !== "access_token" && call.grantType !== "access_token_refresh_token") {
       throw new _AcrError(400, "UNSUPPORTED", `grant_type '${call.grantType ?? ""}' is not supported`);
     }
     if (call.service !== req.host) {

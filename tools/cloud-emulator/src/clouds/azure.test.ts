@@ -128,6 +128,21 @@ describe("ACR login servers", () => {
 });
 
 describe("POST /oauth2/exchange", () => {
+  it("takes the Go plugin's grant too: the Entra token as both access_token and refresh_token", async () => {
+    const host = "myregistry.azurecr.io";
+    const accessToken = await entraToken();
+    const response = await exchange(host, accessToken, {
+      grant_type: "access_token_refresh_token",
+      refresh_token: accessToken,
+    });
+    expect(response.status).toBe(200);
+    expect(emulator.azure.exchangeCalls().at(-1)).toMatchObject({
+      grantType: "access_token_refresh_token",
+      outcome: "ok",
+    });
+    expect((await exchange(host, accessToken, { grant_type: "password" })).status).toBe(400);
+  });
+
   it("trades an emulator-issued ACR token for a 3-hour refresh token JWT, distinct per call", async () => {
     const host = "myregistry.azurecr.io";
     const accessToken = await entraToken();

@@ -161,6 +161,9 @@ describe("GCE metadata server", () => {
     expect((await get(`${emulator.httpUrl}/`)).status).toBe(200);
     const byName = await get("http://metadata.google.internal/computeMetadata/v1/project/project-id");
     expect(byName.body).toBe("my-project");
+    // Fully qualified, as Google's Go plugin asks for it.
+    const rooted = await get("http://metadata.google.internal./computeMetadata/v1/project/project-id");
+    expect(rooted.body).toBe("my-project");
     const byEmail = await get(md(`instance/service-accounts/${emulator.google.nodeServiceAccount}/token`));
     expect(byEmail.status).toBe(200);
     const unknown = await get(md("instance/service-accounts/other@x.iam.gserviceaccount.com/token"));
