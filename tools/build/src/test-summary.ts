@@ -17,7 +17,7 @@ const dirs = ["packages", "examples", "tools"]
   .flatMap((group) =>
     existsSync(join(root, group)) ? readdirSync(join(root, group)).map((n) => join(root, group, n)) : [],
   )
-  .concat(join(root, "test-e2e"), join(root, "test-e2e/adversarial"));
+  .concat(join(root, "test-e2e"), join(root, "test-e2e/adversarial"), join(root, "conformance"));
 
 const total = { passed: 0, failed: 0, skipped: 0 };
 for (const dir of dirs.sort()) {
