@@ -57,6 +57,7 @@ export const ACR_MATCH_IMAGES = [
 const flags = {
   "registry-mirror": {
     type: "list",
+    short: "r",
     placeholder: "SOURCE:TARGET",
     description:
       "Give images on registry SOURCE (host[:port]) the credentials of the ACR login server TARGET, keyed under both",

@@ -7,7 +7,7 @@ const spec = {
     authFlow: { type: "string", description: "flow", default: "gcr" },
     region: { type: "string", description: "region" },
     verbose: { type: "boolean", description: "b" },
-    "registry-mirror": { type: "list", description: "mirrors" },
+    "registry-mirror": { type: "list", description: "mirrors", short: "r" },
   },
   positionals: [{ name: "config", description: "config file" }],
   allowExtraPositionals: false,
@@ -46,6 +46,35 @@ describe("parseArgs", () => {
   it("booleans take an optional value", () => {
     expect(parse(["--verbose"]).flags.verbose).toBe(true);
     expect(parse(["--verbose=false"]).flags.verbose).toBe(false);
+  });
+
+  it.each([[["-r", "a:b"]], [["-r=a:b"]], [["--registry-mirror", "a:b"]]])(
+    "a shorthand %j is its flag",
+    (argv) => {
+      expect(parse(argv).flags["registry-mirror"]).toEqual(["a:b"]);
+    },
+  );
+
+  it("a shorthand is not a long name: --r is unknown", () => {
+    expect(() => parse(["--r", "a:b"])).toThrow(/unknown flag "--r"/);
+  });
+
+  it.each([
+    [["--vmodule=gc*=3"]],
+    [["--log_dir", "/var/log"]],
+    [["--log-dir=/var/log"]],
+    [["-logtostderr=false"]],
+    [["--alsologtostderr", "--skip_headers", "--one_output=true"]],
+    [["--log-flush-frequency", "5s", "--stderrthreshold=INFO", "--log_file_max_size", "1800"]],
+  ])("klog's other flags %j are accepted and change nothing", (argv) => {
+    const args = parse([...argv, "config.json"]);
+    expect(args.flags).toEqual(parse(["config.json"]).flags);
+    expect(args.positionals).toEqual(["config.json"]);
+    expect(args.verbosity).toBe(0);
+  });
+
+  it("a klog boolean still takes only true or false", () => {
+    expect(() => parse(["--logtostderr=maybe"])).toThrow(/takes true or false/);
   });
 
   it("list flags repeat and split on commas", () => {

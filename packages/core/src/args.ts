@@ -13,12 +13,15 @@ export interface StringFlag {
   default?: string;
   /** Shown in --help as `--name PLACEHOLDER`. */
   placeholder?: string;
+  /** A one-letter alias, `-x VALUE`, as pflag's shorthand. */
+  short?: string;
 }
 
 export interface BooleanFlag {
   type: "boolean";
   description: string;
   default?: boolean;
+  short?: string;
 }
 
 /** A repeatable flag whose values are also split on commas, like pflag's StringSlice. */
@@ -26,6 +29,7 @@ export interface ListFlag {
   type: "list";
   description: string;
   placeholder?: string;
+  short?: string;
 }
 
 export type FlagSpec = StringFlag | BooleanFlag | ListFlag;
@@ -79,6 +83,27 @@ export const builtinFlags = {
   },
 } as const;
 
+/**
+ * klog's other flags, which the Go plugins built on k8s.io/component-base take (`--vmodule`,
+ * `--log_dir`, ...; `_` and `-` alike, as its flag normalisation allows): accepted, so that a
+ * kubelet config written for those plugins keeps working, and ignored: logs always go to stderr.
+ */
+export const klogFlags: Readonly<Record<string, "string" | "boolean">> = {
+  "add-dir-header": "boolean",
+  alsologtostderr: "boolean",
+  "log-backtrace-at": "string",
+  "log-dir": "string",
+  "log-file": "string",
+  "log-file-max-size": "string",
+  "log-flush-frequency": "string",
+  logtostderr: "boolean",
+  "one-output": "boolean",
+  "skip-headers": "boolean",
+  "skip-log-headers": "boolean",
+  stderrthreshold: "string",
+  vmodule: "string",
+};
+
 export function parseArgs<F extends FlagSpecs>(argv: readonly string[], spec: ArgsSpec<F>): ParsedArgs<F> {
   for (const name of Object.keys(spec.flags)) {
     if (name in builtinFlags) throw new Error(`flag --${name} is built in; a provider cannot declare it`);
@@ -107,6 +132,7 @@ export function parseArgs<F extends FlagSpecs>(argv: readonly string[], spec: Ar
       name = "v";
     }
     if (name === "h") name = "help";
+    if (!arg.startsWith("--")) name = _longName(name, spec.flags);
     const type = _typeOf(name, spec.flags);
     if (!type) throw new CredentialProviderError("USAGE", `unknown flag ${_quote(arg)} (see --help)`);
     if (value === undefined && type !== "boolean") {
@@ -130,6 +156,12 @@ export function parseArgs<F extends FlagSpecs>(argv: readonly string[], spec: Ar
         values === undefined ? (flag.default ?? false) : _parseBoolean(name, values.at(-1) as string);
     } else {
       flags[name] = values === undefined ? flag.default : values.at(-1);
+    }
+  }
+
+  for (const [name, values] of raw) {
+    if (_typeOf(name, {}) === "boolean" && !Object.hasOwn(builtinFlags, name)) {
+      _parseBoolean(name, values.at(-1) as string);
     }
   }
 
@@ -163,7 +195,15 @@ function _isKnown(name: string, flags: FlagSpecs): boolean {
 
 function _typeOf(name: string, flags: FlagSpecs): FlagSpec["type"] | undefined {
   if (Object.hasOwn(builtinFlags, name)) return builtinFlags[name as keyof typeof builtinFlags].type;
-  return Object.hasOwn(flags, name) ? flags[name]?.type : undefined;
+  if (Object.hasOwn(flags, name)) return flags[name]?.type;
+  const klog = name.replaceAll("_", "-");
+  return Object.hasOwn(klogFlags, klog) ? klogFlags[klog] : undefined;
+}
+
+/** The flag a one-letter `-x` stands for, if a declared flag takes it as its shorthand. */
+function _longName(name: string, flags: FlagSpecs): string {
+  if (name.length !== 1 || Object.hasOwn(flags, name)) return name;
+  return Object.entries(flags).find(([, flag]) => flag.short === name)?.[0] ?? name;
 }
 
 function _parseBoolean(name: string, value: string): boolean {

@@ -77,11 +77,18 @@ export function defineProvider<const F extends FlagSpecs = {}>(
   }
   if (!definition.version) throw new TypeError(`provider ${definition.name} needs a version`);
   const flags = (definition.flags ?? {}) as F;
-  for (const name of Object.keys(flags)) {
+  const shorts = new Set<string>();
+  for (const [name, flag] of Object.entries(flags)) {
     if (Object.hasOwn(builtinFlags, name))
       throw new TypeError(`flag --${name} is built in to every provider`);
     if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(name))
       throw new TypeError(`flag name ${JSON.stringify(name)} is invalid`);
+    const short = flag.short;
+    if (short === undefined) continue;
+    if (!/^[A-Za-z]$/.test(short) || short === "h" || short === "v" || shorts.has(short)) {
+      throw new TypeError(`flag --${name}: shorthand ${JSON.stringify(short)} is not one free letter`);
+    }
+    shorts.add(short);
   }
   for (const pattern of definition.defaultMatchImages ?? []) parseSchemelessUrl(pattern);
   return {

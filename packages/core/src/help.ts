@@ -1,6 +1,6 @@
 /** The --help text every provider prints, generated from its definition. */
 import type { FlagSpec, FlagSpecs } from "./args.ts";
-import { builtinFlags } from "./args.ts";
+import { builtinFlags, klogFlags } from "./args.ts";
 import type { Provider } from "./define.ts";
 
 export function renderHelp<F extends FlagSpecs>(provider: Provider<F>): string {
@@ -30,7 +30,7 @@ export function renderHelp<F extends FlagSpecs>(provider: Provider<F>): string {
     lines.push("", "Arguments:", ..._table(provider.positionals.map((p) => [p.name, p.description])));
   }
   const flagRows = Object.entries(provider.flags).map(([name, flag]) => [
-    _flagLabel(name, flag),
+    `${flag.short ? `-${flag.short}, ` : ""}${_flagLabel(name, flag)}`,
     _describe(flag),
   ]);
   const builtinRows = Object.entries(builtinFlags).map(([name, flag]) => [
@@ -38,7 +38,17 @@ export function renderHelp<F extends FlagSpecs>(provider: Provider<F>): string {
     flag.description,
   ]);
   if (flagRows.length > 0) lines.push("", "Flags:", ..._table(flagRows));
-  lines.push("", "Common flags:", ..._table(builtinRows), "");
+  lines.push(
+    "",
+    "Common flags:",
+    ..._table(builtinRows),
+    "",
+    "klog's other flags are accepted, as the Go plugins take them, and ignored (logs go to stderr):",
+    `  ${Object.keys(klogFlags)
+      .map((name) => `--${name}`)
+      .join(", ")}`,
+    "",
+  );
   return lines.join("\n");
 }
 

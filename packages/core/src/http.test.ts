@@ -327,7 +327,7 @@ describe("http client: connectTo and ca (an endpoint at a given address, signed 
       [];
     const server = createTlsServer({ cert, key }, (req, res) => {
       seen.push({
-        servername: (req.socket as import("node:tls").TLSSocket).servername,
+        servername: (req.socket as { servername?: string | false }).servername ?? false,
         host: req.headers.host,
         path: req.url,
       });
