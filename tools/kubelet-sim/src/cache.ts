@@ -7,7 +7,10 @@
 import { parseDurationNanos } from "@kubelet-credential-provider/core";
 import type { PluginAuth } from "./decode.ts";
 
-/** The key of a `Global` answer (the angle brackets keep it apart from any image or host). */
+/**
+ * The key of a `Global` answer from kubelet 1.34 (the angle brackets keep it apart from any image or
+ * host); 1.33's is `global` (see kubelet-versions.ts).
+ */
 export const GLOBAL_CACHE_KEY = "<global>";
 
 /** The kubelet's parseRegistry: everything before the image's first `/` (host and port). */
@@ -16,10 +19,14 @@ export function registryOf(image: string): string {
 }
 
 /** The base cache key for a cacheKeyType, or undefined for a cacheKeyType the kubelet refuses. */
-export function cacheBaseKey(cacheKeyType: string, image: string): string | undefined {
+export function cacheBaseKey(
+  cacheKeyType: string,
+  image: string,
+  globalKey: string = GLOBAL_CACHE_KEY,
+): string | undefined {
   if (cacheKeyType === "Image") return image;
   if (cacheKeyType === "Registry") return registryOf(image);
-  if (cacheKeyType === "Global") return GLOBAL_CACHE_KEY;
+  if (cacheKeyType === "Global") return globalKey;
   return undefined;
 }
 
@@ -50,14 +57,17 @@ interface _Entry {
 export class PluginCache {
   #entries = new Map<string, _Entry>();
   #now: () => number;
+  #globalKey: string;
 
-  constructor(now: () => number = Date.now) {
+  /** `globalKey`: the kubelet minor's key of a `Global` answer. */
+  constructor(now: () => number = Date.now, globalKey: string = GLOBAL_CACHE_KEY) {
     this.#now = now;
+    this.#globalKey = globalKey;
   }
 
   /** The cached answer for `image`: its own key first, then its registry's, then the global one. */
   get(image: string, serviceAccountKey: string): Record<string, PluginAuth> | undefined {
-    for (const base of [image, registryOf(image), GLOBAL_CACHE_KEY]) {
+    for (const base of [image, registryOf(image), this.#globalKey]) {
       const key = _key(base, serviceAccountKey);
       const entry = this.#entries.get(key);
       if (entry === undefined) continue;

@@ -627,7 +627,7 @@ describe("lookup: before any plugin runs", () => {
     expect(run.stdout).toBe("");
     expect(run.stderr).toBe(
       [
-        "kubelet-credential-sim: the kubelet would not start: the credential provider config is invalid",
+        `kubelet-credential-sim: the kubelet 1.37 would not start: failed to validate credential provider config: [providers.name: Invalid value: "a/b": provider name cannot contain '/', providers.matchImages: Required value: at least 1 item in matchImages is required]`,
         `${config}: providers[0].name: Invalid value: "a/b": provider name cannot contain '/'`,
         `${config}: providers[0].matchImages: Required value: at least 1 item in matchImages is required`,
         "",

@@ -28,11 +28,12 @@ import {
   SET_PROVIDER_FLAGS,
 } from "./config-commands.ts";
 import { checkPluginBinaries, KUBELET_PLUGIN_TIMEOUT_MS } from "./exec.ts";
+import { KUBELET_VERSION_FLAG, type KubeletVersion, parseKubeletVersion } from "./kubelet-versions.ts";
 import { createKubeletSimulator } from "./lookup.ts";
 import { execCountLines, type LookupEntry, lookupJson, lookupText } from "./report.ts";
 import { messageOf, safeLine } from "./text.ts";
 import type { ServiceAccount } from "./tokens.ts";
-import { validateConfigPath, validSummary } from "./validate.ts";
+import { type ValidationReport, validateConfigPath, validSummary } from "./validate.ts";
 import { verifyCredentials } from "./verify.ts";
 import { NAME, VERSION } from "./version.ts";
 
@@ -65,11 +66,16 @@ interface _Command {
   run(args: ParsedArgs, io: CliIo, write: _Writers, secrets: SecretRegistry): Promise<number>;
 }
 
+const _VALIDATE_FLAGS = {
+  "kubelet-version": KUBELET_VERSION_FLAG,
+} as const satisfies FlagDefs;
+
 const _LOOKUP_FLAGS = {
   config: {
     type: "string",
     placeholder: "PATH",
-    description: "The CredentialProviderConfig: a file, or a directory of *.json, *.yaml, *.yml files.",
+    description:
+      "The CredentialProviderConfig: a file, or (kubelet 1.34+) a directory of *.json, *.yaml, *.yml files.",
   },
   "bin-dir": {
     type: "string",
@@ -104,6 +110,7 @@ const _LOOKUP_FLAGS = {
     placeholder: "DIR",
     description: "Keep every plugin run's raw stderr in DIR (N-NAME.stderr), also when it succeeds.",
   },
+  "kubelet-version": KUBELET_VERSION_FLAG,
 } as const satisfies FlagDefs;
 
 const _VERIFY_FLAGS = {
@@ -114,14 +121,15 @@ const _VERIFY_FLAGS = {
 const _COMMANDS: Record<string, _Command> = {
   validate: {
     summary: "check a CredentialProviderConfig with every rule of the kubelet",
-    usage: `${NAME} validate CONFIG`,
+    usage: `${NAME} validate [--kubelet-version MINOR] CONFIG`,
     about: [
-      "Reads CONFIG (a file, or a directory whose *.json, *.yaml and *.yml files are read in name",
-      "order, as the kubelet 1.34+ does), decodes it strictly and applies every validation rule of",
-      "the kubelet. Prints `valid: N providers from F files`, or each issue on its own line with its",
-      "file and field path. Exit status 0 when valid, 1 when not.",
+      "Reads CONFIG as the kubelet of --kubelet-version does (a file; from 1.34 also a directory",
+      "whose *.json, *.yaml and *.yml files are read in name order), decodes it strictly and applies",
+      "every validation rule of that kubelet. Prints `valid: N providers from F files`, or each issue",
+      "on its own line with its file and field path; then, on stderr, the error that kubelet stops",
+      "with, word for word. Exit status 0 when valid, 1 when not.",
     ],
-    flags: {},
+    flags: _VALIDATE_FLAGS,
     run: _validate,
   },
   lookup: {
@@ -133,6 +141,8 @@ const _COMMANDS: Record<string, _Command> = {
       "apply tokenAttributes and the cache rules, and list the credentials that match the image in",
       "the order the kubelet would try them. Caches last for the run. Ends with how many times each",
       "plugin was executed (on stderr with --output json, whose stdout is one JSON array).",
+      "--kubelet-version picks the kubelet minor to agree with (how the config is read and checked,",
+      "and whether a password that is the service account token is refused); default the newest.",
       "",
       "Exit status 0 when every matching provider answered (an image may still get no credential);",
       "1 when a provider failed or was not run, an image is invalid, a credential was not accepted",
@@ -155,12 +165,12 @@ const _COMMANDS: Record<string, _Command> = {
   },
   "config set-provider": {
     summary: "add or replace one provider entry of a config file, keeping the rest",
-    usage: `${NAME} config set-provider --config FILE --provider-json JSON [--force] [--backup-dir DIR] [--dry-run]`,
+    usage: `${NAME} config set-provider --config FILE --provider-json JSON [--force] [--backup-dir DIR] [--dry-run] [--kubelet-version MINOR]`,
     about: [
       "Reads FILE (JSON when it starts with '{', else YAML; a missing or empty file is a new",
       "config), replaces the provider entry whose name is the given entry's, or adds it at the end,",
       "and keeps every other provider and field (in YAML, comments and layout too). The result must",
-      "pass every rule of the kubelet (as validate) or nothing is written. FILE is replaced",
+      "pass every rule of the kubelet of --kubelet-version (as validate) or nothing is written. FILE is replaced",
       "atomically with its mode and owner, after a backup FILE.bak-YYYYMMDDThhmmssZ. A .json FILE is",
       "written as JSON, a .yaml or .yml FILE as YAML, any other keeps its format. A FILE the kubelet",
       "cannot read is left alone unless --force. Prints one line: what changed, or `unchanged`.",
@@ -171,7 +181,7 @@ const _COMMANDS: Record<string, _Command> = {
   },
   "config remove-provider": {
     summary: "remove one provider entry from a config file, keeping the rest",
-    usage: `${NAME} config remove-provider --config FILE --name NAME [--allow-empty] [--backup-dir DIR] [--dry-run]`,
+    usage: `${NAME} config remove-provider --config FILE --name NAME [--allow-empty] [--backup-dir DIR] [--dry-run] [--kubelet-version MINOR]`,
     about: [
       "Removes the provider entry named NAME from FILE, with the guarantees of set-provider (the",
       "rest kept, the result checked, an atomic write after a backup). A FILE without that entry,",
@@ -301,17 +311,30 @@ function _commandHelp(command: _Command): string[] {
   return [`Usage: ${command.usage}`, "", ...command.about, "", "Flags:", ...flagHelp(command.flags)];
 }
 
-async function _validate(args: ParsedArgs, _io: CliIo, write: _Writers): Promise<number> {
+async function _validate(
+  args: ParsedArgs,
+  _io: CliIo,
+  write: _Writers,
+  secrets: SecretRegistry,
+): Promise<number> {
+  const kubelet = parseKubeletVersion(args.strings.get("kubelet-version"));
   const [path] = args.positionals;
   if (path === undefined) throw new UsageError("missing argument CONFIG");
   noMorePositionals(args, 1);
-  const report = await validateConfigPath(path);
+  const report = await validateConfigPath(path, kubelet);
+  for (const note of report.notes) write.err(`${NAME}: ${note}`);
   if (report.valid) {
     write.out(validSummary(report));
     return EXIT_OK;
   }
   for (const issue of report.issues) write.out(issue);
+  write.err(safeLine(_wouldNotStart(kubelet, report), secrets));
   return EXIT_FAILED;
+}
+
+/** `kubelet-credential-sim: the kubelet 1.37 would not start: ERROR`, the kubelet's error verbatim. */
+function _wouldNotStart(kubelet: KubeletVersion, report: ValidationReport): string {
+  return `${NAME}: the kubelet ${kubelet.minor} would not start: ${report.kubeletError ?? report.issues.join("; ")}`;
 }
 
 async function _lookup(
@@ -335,11 +358,17 @@ async function _lookup(
   tokenSecrets.add(serviceAccount?.token);
   const showSecrets = args.booleans.get("show-secrets") ?? false;
   const pluginStderrDir = args.strings.get("plugin-stderr-dir");
+  const kubelet = parseKubeletVersion(args.strings.get("kubelet-version"));
 
-  const validation = await validateConfigPath(configPath);
+  const validation = await validateConfigPath(configPath, kubelet);
+  for (const note of validation.notes) write.err(`${NAME}: ${note}`);
   if (!validation.valid || validation.config === undefined) {
-    write.err(`${NAME}: the kubelet would not start: the credential provider config is invalid`);
-    for (const issue of validation.issues) write.err(safeLine(issue, secrets));
+    write.err(safeLine(_wouldNotStart(kubelet, validation), secrets));
+    // Validation issues, each with its file and list indices; an error that stopped the reading is
+    // already said in full.
+    if (validation.issues.join("\n") !== validation.kubeletError) {
+      for (const issue of validation.issues) write.err(safeLine(issue, secrets));
+    }
     return EXIT_FAILED;
   }
   const config = validation.config;
@@ -356,6 +385,7 @@ async function _lookup(
     config,
     binDir,
     timeoutMs,
+    kubeletVersion: kubelet,
     env: io.env,
     secrets,
     ...(serviceAccount === undefined ? {} : { serviceAccount }),

@@ -8,7 +8,6 @@ import {
   type ConfigIssue,
   formatConfigIssue,
   isCredentialProviderError,
-  parseConfig,
   type SecretRegistry,
   validateConfig,
 } from "@kubelet-credential-provider/core";
@@ -22,7 +21,9 @@ import {
   writeAtomically,
 } from "./config-file.ts";
 import { unifiedDiff } from "./diff.ts";
+import { KUBELET_VERSION_FLAG, type KubeletVersion, parseKubeletVersion } from "./kubelet-versions.ts";
 import { messageOf, safeLine } from "./text.ts";
+import { checkConfigIssues, decodeConfigText } from "./validate.ts";
 import { NAME } from "./version.ts";
 
 export interface ConfigWriters {
@@ -44,6 +45,7 @@ const _WRITE_FLAGS = {
       "Keep the backup (FILE.bak-YYYYMMDDThhmmssZ) in DIR (made if missing) instead of next to FILE.",
   },
   "dry-run": { type: "boolean", description: "Print the diff of what would change, and write nothing." },
+  "kubelet-version": KUBELET_VERSION_FLAG,
 } as const satisfies FlagDefs;
 
 export const SET_PROVIDER_FLAGS = {
@@ -109,6 +111,7 @@ async function _run(
   const allowEmpty = args.booleans.get("allow-empty") ?? false;
   const backupDir = args.strings.get("backup-dir");
   if (backupDir === "") throw new UsageError("flag --backup-dir is empty");
+  const kubelet = parseKubeletVersion(args.strings.get("kubelet-version"));
   const name = edit.op === "set" ? edit.entry.name : edit.name;
   const say = (line: string) => write.out(safeLine(line, secrets));
   try {
@@ -117,7 +120,7 @@ async function _run(
       say(`unchanged: ${path} does not exist`);
       return 0;
     }
-    const before = await _readable(current, path, force);
+    const before = await _readable(current, path, force, kubelet);
     if (before === undefined && edit.op === "remove") {
       // An empty file: no entry to remove, and nothing to write.
       say(`unchanged: ${path} has no provider ${name}`);
@@ -134,7 +137,7 @@ async function _run(
       );
       return 0;
     }
-    const empty = await _check(edited, path, edit, allowEmpty);
+    const empty = await _check(edited, path, edit, allowEmpty, kubelet);
 
     const replacingUnreadable = current.text !== undefined && before === undefined;
     if (dryRun) {
@@ -166,13 +169,18 @@ async function _run(
  * The text to edit: the file's, when the kubelet can read it; undefined for a new config, an empty
  * file (nothing in it to keep), or, with --force, a file the kubelet cannot read.
  */
-async function _readable(current: CurrentFile, path: string, force: boolean): Promise<string | undefined> {
+async function _readable(
+  current: CurrentFile,
+  path: string,
+  force: boolean,
+  kubelet: KubeletVersion,
+): Promise<string | undefined> {
   if (current.text === undefined || current.text.trim() === "") return undefined;
   let problem: string | undefined;
   if (!current.utf8) problem = `${path} is not UTF-8 text`;
   else {
     try {
-      await parseConfig(current.text, { file: path });
+      await decodeConfigText(current.text, path, kubelet);
     } catch (error) {
       problem = isCredentialProviderError(error) ? error.message : messageOf(error);
     }
@@ -193,11 +201,22 @@ async function _check(
   path: string,
   edit: ConfigEdit,
   allowEmpty: boolean,
+  kubelet: KubeletVersion,
 ): Promise<boolean> {
   let issues: ConfigIssue[];
   try {
-    issues = validateConfig(await parseConfig(edited.text, { file: path }));
+    const checked = checkConfigIssues(
+      validateConfig(await decodeConfigText(edited.text, path, kubelet)),
+      kubelet,
+    );
+    if (checked.error !== undefined) {
+      throw new ConfigFileError(
+        `refusing to write ${path}: the kubelet would reject the result: ${checked.error}`,
+      );
+    }
+    issues = checked.issues;
   } catch (error) {
+    if (error instanceof ConfigFileError) throw error;
     const message = isCredentialProviderError(error) ? error.message : messageOf(error);
     throw new ConfigFileError(`refusing to write ${path}: the kubelet could not read the result: ${message}`);
   }

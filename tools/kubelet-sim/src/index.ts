@@ -34,6 +34,13 @@ export type { JsonScan } from "./json-scan.ts";
 export { scanJson } from "./json-scan.ts";
 export type { MatchedCredential, ProviderAuth } from "./keyring.ts";
 export { isDefaultRegistryMatch, mergeCredentials } from "./keyring.ts";
+export type { KubeletVersion } from "./kubelet-versions.ts";
+export {
+  DEFAULT_KUBELET_VERSION,
+  KUBELET_VERSIONS,
+  parseKubeletVersion,
+  SERVICE_ACCOUNT_TOKEN_GATE,
+} from "./kubelet-versions.ts";
 export type {
   CredentialReport,
   ImageReport,
@@ -50,7 +57,7 @@ export { encodePluginRequest } from "./request.ts";
 export type { ServiceAccount, ServiceAccountDecision } from "./tokens.ts";
 export { echoGuardError, serviceAccountDecision, tokenHash } from "./tokens.ts";
 export type { ValidationReport } from "./validate.ts";
-export { validateConfigPath, validSummary } from "./validate.ts";
+export { checkConfigIssues, decodeConfigText, validateConfigPath, validSummary } from "./validate.ts";
 export type { Challenge, VerifyOptions, VerifyResult } from "./verify.ts";
 export { parseWwwAuthenticate, verifyCredentials } from "./verify.ts";
 export { NAME, VERSION } from "./version.ts";

@@ -1,6 +1,6 @@
 /**
  * The kubelet's side of a credential lookup for one image (`pluginProvider.provide` and
- * `providersDockerKeyring.Lookup`, kubelet 1.34): normalise the image, ask every provider whose
+ * `providersDockerKeyring.Lookup`, kubelet 1.33 to 1.37, see kubelet-versions.ts): normalise the image, ask every provider whose
  * matchImages match it (from the provider's cache, else by running its plugin), and merge the
  * answers in the keyring's order.
  *
@@ -15,6 +15,7 @@ import { cacheBaseKey, cacheLifetimeNanos, PluginCache } from "./cache.ts";
 import { decodePluginResponse, invalidCacheKeyTypeError, type PluginAuth, passwordsIn } from "./decode.ts";
 import { KUBELET_PLUGIN_TIMEOUT_MS, runFailure, runPluginProcess } from "./exec.ts";
 import { mergeCredentials } from "./keyring.ts";
+import { DEFAULT_KUBELET_VERSION, type KubeletVersion } from "./kubelet-versions.ts";
 import { encodePluginRequest } from "./request.ts";
 import { messageOf } from "./text.ts";
 import { echoGuardError, type ServiceAccount, serviceAccountDecision } from "./tokens.ts";
@@ -73,6 +74,8 @@ export interface KubeletSimulatorOptions {
    * want to see what a plugin said when it succeeded, and for tests that scan it for leaks.
    */
   pluginStderrDir?: string;
+  /** The kubelet minor to behave as (the echo guard, the global cache key). Default: the newest. */
+  kubeletVersion?: KubeletVersion;
 }
 
 /** Per-lookup options. */
@@ -102,9 +105,10 @@ export function createKubeletSimulator(options: KubeletSimulatorOptions): Kubele
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? KUBELET_PLUGIN_TIMEOUT_MS;
   const baseEnv = options.env ?? process.env;
+  const kubelet = options.kubeletVersion ?? DEFAULT_KUBELET_VERSION;
   const states: _ProviderState[] = options.config.providers.map((provider) => ({
     provider,
-    cache: new PluginCache(now),
+    cache: new PluginCache(now, kubelet.globalCacheKey),
     execs: 0,
   }));
   secrets.add(options.serviceAccount?.token);
@@ -155,11 +159,12 @@ export function createKubeletSimulator(options: KubeletSimulatorOptions): Kubele
     const response = decoded.response;
     for (const entry of Object.values(response.auth)) secrets.add(entry.password);
 
-    if (decision.echoGuard) {
+    // The echo guard came with cacheType, in 1.34.
+    if (decision.echoGuard && kubelet.echoGuard) {
       const echoed = echoGuardError(response.auth, decision.token, image);
       if (echoed !== undefined) return fail(echoed);
     }
-    const baseKey = cacheBaseKey(response.cacheKeyType, image);
+    const baseKey = cacheBaseKey(response.cacheKeyType, image, kubelet.globalCacheKey);
     if (baseKey === undefined) return fail(invalidCacheKeyTypeError(response.cacheKeyType));
 
     const lifetime = cacheLifetimeNanos(response.cacheDuration, provider.defaultCacheDuration);

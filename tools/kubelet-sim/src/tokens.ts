@@ -1,6 +1,7 @@
 /**
  * Service account token mode (a provider with `tokenAttributes`), as the kubelet runs it
- * (`pluginProvider.provide` and `serviceAccountProvider` in plugin.go, kubelet 1.34):
+ * (`pluginProvider.provide` and `serviceAccountProvider` in plugin.go, kubelet 1.34; 1.33 has no
+ * cacheType and no echo guard, see kubelet-versions.ts):
  *
  * - a pod without a service account: the plugin is not run when `requireServiceAccount` is true,
  *   and runs without a token when it is false;
