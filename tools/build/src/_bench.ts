@@ -161,8 +161,12 @@ export function runOnce(variant: Variant): Promise<Sample> {
       const bashLine = bash ? lines.pop() : undefined;
       const gnuLine = gnuTime ? lines.pop() : undefined;
       if (code !== 0) {
-        const own = lines.filter((line) => !line.startsWith("Command exited with non-zero status"));
-        return reject(new Error(`${variant.name} exited ${code}: ${own.at(-1) ?? stderr}`));
+        const own = lines.filter(
+          (line) => line.trim() !== "" && !line.startsWith("Command exited with non-zero status"),
+        );
+        // A Go plugin's error comes first (cobra's `Error: …`, klog's `E1206 …`), its usage after.
+        const error = own.find((line) => /^(Error: |E\d{4} )/.test(line)) ?? own.at(-1);
+        return reject(new Error(`${variant.name} exited ${code}: ${error ?? stderr}`));
       }
       const sample: Sample = { wallMs, stdout };
       if (gnuLine !== undefined) {
