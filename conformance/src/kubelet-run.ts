@@ -2,8 +2,9 @@
  * One lookup scenario, run twice: by the real kubelet code of a minor (the Go harness, which
  * registers the plugins from the config and bin dir as the kubelet does and looks up each image
  * `repeat` times), and by `kubelet-credential-sim lookup --kubelet-version <minor>` with the same
- * images as often. Both exec the provider through a counting wrapper, so each run's exec count is
- * what the provider saw, not what either side reports.
+ * images as often. Both exec the provider through a wrapper that counts its execs and keeps its
+ * answers, so each run's exec count is what the provider saw, not what either side reports, and
+ * each credential the kubelet returns can be traced to the provider that answered it.
  */
 import { execFile } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,8 +20,11 @@ export interface ServiceAccount {
 export interface LookupScenario {
   /** The config's text, as the kubelet reads it (a file, or a directory of files). */
   config: string | Record<string, string>;
-  /** The providers the config names: each is our executable, wrapped to count its execs. */
-  providers: string[];
+  /**
+   * The providers the config names, each our executable of that name, or of the name given
+   * (`{ "example-a": "example-credential-provider" }`), wrapped.
+   */
+  providers: string[] | Record<string, string>;
   images: string[];
   repeat: number;
   env: Record<string, string>;
@@ -31,8 +35,8 @@ export interface LookupScenario {
 export interface Found {
   image: string;
   found: boolean;
-  /** `username/password` pairs in the order returned. */
-  credentials: Array<{ username: string; password: string }>;
+  /** In the order returned, with the provider that answered each. */
+  credentials: Array<{ provider: string; username: string; password: string }>;
 }
 
 export interface SideResult {
@@ -83,26 +87,46 @@ async function _side(
   const counts = join(dir, `execs-${name}`);
   mkdirSync(binDir);
   mkdirSync(counts);
-  for (const provider of scenario.providers) {
+  const providers = Array.isArray(scenario.providers)
+    ? Object.fromEntries(scenario.providers.map((provider) => [provider, provider]))
+    : scenario.providers;
+  for (const [provider, executable] of Object.entries(providers)) {
     const wrapper = join(binDir, provider);
-    // The kubelet execs <bin dir>/<name> with the config's args and env; the wrapper counts and
-    // hands over to our executable, keeping both.
+    // The kubelet execs <bin dir>/<name> with the config's args and env; the wrapper counts the
+    // exec, and keeps a copy of the answer on its way to the kubelet.
     writeFileSync(
       wrapper,
-      `#!/bin/sh\necho x >> '${join(counts, provider)}'\nexec '${join(ourBinDir, provider)}' "$@"\n`,
+      `#!/bin/bash\nset -o pipefail\necho x >> '${join(counts, `${provider}.execs`)}'\n` +
+        `'${join(ourBinDir, executable)}' "$@" | tee -a '${join(counts, `${provider}.answers`)}'\n`,
     );
     chmodSync(wrapper, 0o755);
   }
   const result = await run(binDir);
   const execs: Record<string, number> = {};
-  for (const provider of scenario.providers) {
-    try {
-      execs[provider] = readFileSync(join(counts, provider), "utf8").split("\n").filter(Boolean).length;
-    } catch {
-      execs[provider] = 0;
+  const answeredBy = new Map<string, string>();
+  for (const provider of Object.keys(providers)) {
+    execs[provider] = _lines(join(counts, `${provider}.execs`)).length;
+    for (const line of _lines(join(counts, `${provider}.answers`))) {
+      const auth = (JSON.parse(line) as { auth?: Record<string, { password?: string }> }).auth ?? {};
+      for (const entry of Object.values(auth)) if (entry.password) answeredBy.set(entry.password, provider);
     }
   }
-  return { ...result, execs };
+  const lookups = result.lookups.map((lookup) => ({
+    ...lookup,
+    credentials: lookup.credentials.map((c) => ({
+      ...c,
+      provider: c.provider || answeredBy.get(c.password) || "?",
+    })),
+  }));
+  return { ...result, lookups, execs };
+}
+
+function _lines(file: string): string[] {
+  try {
+    return readFileSync(file, "utf8").split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 function _writeConfig(dir: string, config: LookupScenario["config"]): string {
@@ -152,10 +176,11 @@ function _parseHarness(stdout: string): Pick<SideResult, "error" | "lookups"> {
   const failed = lines.find((line) => line.error !== undefined && line.image === undefined);
   if (failed) return { error: failed.error, lookups: [] };
   return {
+    // The harness does not know the provider: _side finds it from the answers it kept.
     lookups: lines.map(({ image, found, credentials }) => ({
       image,
       found,
-      credentials: credentials.map(({ username, password }) => ({ username, password })),
+      credentials: credentials.map(({ username, password }) => ({ provider: "", username, password })),
     })),
   };
 }
@@ -163,7 +188,7 @@ function _parseHarness(stdout: string): Pick<SideResult, "error" | "lookups"> {
 interface _SimEntry {
   image: string;
   error?: string;
-  credentials: Array<{ username: string; password: string }>;
+  credentials: Array<{ provider: string; username: string; password: string }>;
 }
 
 function _parseSim(run: {
@@ -182,7 +207,11 @@ function _parseSim(run: {
     lookups: entries.map((entry) => ({
       image: entry.image,
       found: entry.credentials.length > 0,
-      credentials: entry.credentials.map(({ username, password }) => ({ username, password })),
+      credentials: entry.credentials.map(({ provider, username, password }) => ({
+        provider,
+        username,
+        password,
+      })),
     })),
   };
 }

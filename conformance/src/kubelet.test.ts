@@ -211,6 +211,34 @@ describe.skipIf(!enabled).each(KUBELET_MINORS.map((minor) => [minor]))("kubelet 
       record({ kind: "kubelet", kubelet: version, ok: true });
     });
 
+    it.each([[["example-a", "example-b"]], [["example-b", "example-a"]]])(
+      "two providers answering the same key: their credentials in config order (%j)",
+      async (order) => {
+        const text = _testdata("example.yaml").replaceAll("{{API_KEY_FILE}}", emulator.example.apiKeyFile);
+        const provider = text.slice(text.indexOf("  - name:"));
+        const config =
+          text.slice(0, text.indexOf("  - name:")) +
+          order
+            .map((name) => provider.replace("name: example-credential-provider", `name: ${name}`))
+            .join("");
+        const scenario: LookupScenario = {
+          config,
+          providers: {
+            "example-a": "example-credential-provider",
+            "example-b": "example-credential-provider",
+          },
+          images: ["registry.example.com/team/app:1.0"],
+          repeat: 1,
+          env: emulator.env(),
+        };
+        const { kubelet, sim } = await runBoth(harness, minor, scenario);
+        expect(kubelet.error, kubelet.stderr).toBeUndefined();
+        expect(kubelet.lookups[0]?.credentials.map((c) => c.provider)).toEqual(order);
+        _expectSimAgrees(kubelet, sim);
+        record({ kind: "kubelet", kubelet: version, ok: true });
+      },
+    );
+
     it("a duplicate provider name: refused by every minor", async () => {
       const eksText = _testdata("eks.yaml");
       const provider = eksText.slice(eksText.indexOf("  - name:"));
@@ -240,9 +268,10 @@ function _expectSimAgrees(kubelet: SideResult, sim: SideResult): void {
   expect(sim.lookups.map((l) => [l.found, l.credentials.length])).toEqual(
     kubelet.lookups.map((l) => [l.found, l.credentials.length]),
   );
-  expect(sim.lookups.map((l) => l.credentials.map((c) => c.username))).toEqual(
-    kubelet.lookups.map((l) => l.credentials.map((c) => c.username)),
-  );
+  // The same credentials, in the same order: by the provider that answered each, and its user.
+  const who = (side: SideResult) =>
+    side.lookups.map((l) => l.credentials.map((c) => `${c.provider} ${c.username}`));
+  expect(who(sim)).toEqual(who(kubelet));
 }
 
 function _cellName(cell: { cloud: Cloud; apiVersion: string; serviceAccount: boolean }): string {
