@@ -15,6 +15,7 @@ import type { Application, Directory } from "./_azure-directory.ts";
 import type { DecodedJwt } from "./_azure-jwt.ts";
 import { decodeJwt, epochSeconds, verifyJwtSignature } from "./_azure-jwt.ts";
 import type { AccessTokens, AzureTokenCall } from "./_azure-tokens.ts";
+import { recordTokenForm } from "./_azure-tokens.ts";
 
 interface _Deps {
   emulator: Pick<Emulator, "route">;
@@ -125,7 +126,6 @@ function _token(deps: _Deps, req: EmulatorRequest, ctx: RouteContext): Reply {
   const cloud = cloudOfEntraHost(req.host) as AzureCloudInfo;
   const tenant = (ctx.params.tenant as string).toLowerCase();
   const form = req.form();
-  const get = (name: string) => form.get(name) ?? undefined;
   const call: AzureTokenCall = {
     source: "entra",
     host: req.host,
@@ -133,15 +133,7 @@ function _token(deps: _Deps, req: EmulatorRequest, ctx: RouteContext): Reply {
     tenantId: tenant,
     outcome: "pending",
   };
-  for (const [field, name] of [
-    ["clientId", "client_id"],
-    ["grantType", "grant_type"],
-    ["assertionType", "client_assertion_type"],
-    ["scope", "scope"],
-  ] as const) {
-    const value = get(name);
-    if (value !== undefined) call[field] = value;
-  }
+  recordTokenForm(call, form);
   deps.calls.push(call);
   try {
     if (_meta.has(tenant)) {

@@ -14,6 +14,7 @@ import type { Directory } from "./_azure-directory.ts";
 import { jwtBearer } from "./_azure-entra.ts";
 import { decodeJwt, epochSeconds } from "./_azure-jwt.ts";
 import type { AccessTokens, AzureTokenCall } from "./_azure-tokens.ts";
+import { recordTokenForm } from "./_azure-tokens.ts";
 
 interface _Deps {
   emulator: Pick<Emulator, "route">;
@@ -48,7 +49,6 @@ export function installIdentityBindings(deps: _Deps): void {
 
 function _token(deps: _Deps, req: EmulatorRequest, ctx: RouteContext): Reply {
   const form = req.form();
-  const get = (name: string) => form.get(name) ?? undefined;
   const tenantId = deps.directory.defaultTenant;
   const call: AzureTokenCall = {
     source: "identity-bindings",
@@ -57,15 +57,7 @@ function _token(deps: _Deps, req: EmulatorRequest, ctx: RouteContext): Reply {
     tenantId,
     outcome: "pending",
   };
-  for (const [field, name] of [
-    ["clientId", "client_id"],
-    ["grantType", "grant_type"],
-    ["assertionType", "client_assertion_type"],
-    ["scope", "scope"],
-  ] as const) {
-    const value = get(name);
-    if (value !== undefined) call[field] = value;
-  }
+  recordTokenForm(call, form);
   deps.calls.push(call);
   try {
     if (call.grantType !== "client_credentials") {
@@ -83,7 +75,7 @@ function _token(deps: _Deps, req: EmulatorRequest, ctx: RouteContext): Reply {
       throw new _Refusal(400, "invalid_scope", "scope must be one <resource>/.default");
     }
     call.resource = scope.slice(0, -"/.default".length);
-    const assertion = get("client_assertion") ?? "";
+    const assertion = form.get("client_assertion") ?? "";
     call.credential = "federated";
     call.federatedToken = assertion;
     const app = call.clientId ? deps.directory.app(call.clientId.toLowerCase(), tenantId) : undefined;

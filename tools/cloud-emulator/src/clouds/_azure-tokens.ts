@@ -112,3 +112,16 @@ export interface AzureTokenCall {
   accessToken?: string;
   expiresAt?: Date;
 }
+
+/** Records a client credentials request's form fields (never the secret or the assertion) on its call. */
+export function recordTokenForm(call: AzureTokenCall, form: URLSearchParams): void {
+  for (const [field, name] of [
+    ["clientId", "client_id"],
+    ["grantType", "grant_type"],
+    ["assertionType", "client_assertion_type"],
+    ["scope", "scope"],
+  ] as const) {
+    const value = form.get(name);
+    if (value !== null) call[field] = value;
+  }
+}
