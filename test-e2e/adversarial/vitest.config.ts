@@ -32,7 +32,7 @@ export default defineConfig({
     // so files run one at a time.
     fileParallelism: false,
     // The fault matrix runs its endpoints side by side, each against its own emulator.
-    maxConcurrency: 13,
+    maxConcurrency: 14,
     testTimeout: 600_000,
     hookTimeout: 60_000,
   },

@@ -14,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { assertBuilt, exec, gnuTime } from "./exec.ts";
 import { checkOutcome, errorLine, leakedSecrets, redact } from "./invariants.ts";
 import type { Path } from "./paths.ts";
-import { DEBUG_ENV, paths } from "./paths.ts";
+import { DEBUG_ENV, emulatorOptions, identityBindings, paths } from "./paths.ts";
 import { LONG, record } from "./summary.ts";
 
 /** The deadline of runs whose fault stays: long enough for several retries, short enough to bound the suite. */
@@ -115,6 +115,9 @@ const ENDPOINTS: Endpoint[] = [
   { id: "gce.attributes", path: 9, named: /metadata|instance attribute/i, issuesCredential: false },
   { id: "google.iamcredentials", path: 6, named: /IAM/, issuesCredential: true },
   { id: "google.sts", path: 7, named: /STS/, issuesCredential: true },
+  ...(identityBindings
+    ? [{ id: "aks.identityBindings", path: 10, named: /AKS identity bindings/, issuesCredential: true }]
+    : []),
 ];
 
 interface Cell {
@@ -170,7 +173,7 @@ describe("fault matrix", () => {
 
   it("each path answers cleanly, calling exactly the endpoints the matrix covers", async () => {
     assertBuilt();
-    const emulator = await startEmulator();
+    const emulator = await startEmulator(emulatorOptions);
     try {
       const all = paths(emulator);
       for (const [index, path] of all.entries()) {
@@ -199,7 +202,7 @@ describe("fault matrix", () => {
     "%s: every fault ends in an answer or one clear error, in time, in memory, without a leak",
     async (_id, endpoint) => {
       assertBuilt();
-      const emulator = await startEmulator();
+      const emulator = await startEmulator(emulatorOptions);
       const failures: string[] = [];
       try {
         const path = paths(emulator)[endpoint.path] as Path;

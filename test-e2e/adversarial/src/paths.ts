@@ -1,11 +1,12 @@
 /**
  * The ways each provider reaches its cloud, set up against the emulator: between them they call
  * every emulated endpoint a provider uses (IMDS, ECR, ECR Public, STS; Entra, Azure IMDS, the ACR
- * challenge and exchange; the GCE metadata server, Google STS and IAM credentials).
+ * challenge and exchange, AKS identity bindings; the GCE metadata server, Google STS and IAM
+ * credentials).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
+import type { Emulator, EmulatorOptions, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import { afterAll, beforeAll } from "vitest";
 import { assertBuilt, request } from "./exec.ts";
@@ -32,6 +33,20 @@ export const DEBUG_ENV: Readonly<Record<string, string>> = {
   AWS_SDK_JS_LOG: "debug",
 };
 
+/**
+ * Identity bindings dial the API server's address at port 443, which only root may listen on: as
+ * root (CI), every emulator of the suite takes one, and the identity bindings path is in the suite.
+ */
+export const identityBindings = process.getuid?.() === 0;
+if (!identityBindings && process.env.CI === "true") {
+  throw new Error("adversarial: CI=true needs root, for the identity bindings path (port 443)");
+}
+if (!identityBindings) console.warn("adversarial: not root: the identity bindings path is left out");
+
+/** How every emulator of the suite is started. */
+export const emulatorOptions: EmulatorOptions = identityBindings ? { apiServerAddress: "random" } : {};
+
+const IB_SNI = "mycluster-dns-1a2b3c4d.hcp.eastus.azmk8s.io";
 const ACCOUNT = "123456789012";
 const GKE_PROVIDER =
   "https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/c1";
@@ -121,11 +136,34 @@ export function paths(emulator: Emulator): Path[] {
       inputs: [poolToken],
     },
     { ...base(gcp, "dockercfg from the instance attributes"), args: [...gcp.args, "--authFlow=dockercfg"] },
+    ...(emulator.apiServerAddress
+      ? [_identityBindingsPath(emulator, base(acr, "AKS identity bindings"), miJson)]
+      : []),
   ];
 }
 
+function _identityBindingsPath(emulator: Emulator, path: Path, azureJson: string): Path {
+  const clientId = "3f2b8c1e-7a4d-4e9b-9c2f-1d6e8a0b5c47";
+  const token = emulator.azure.issueFederatedToken(clientId);
+  return {
+    ...path,
+    args: [
+      azureJson,
+      `--ib-sni-name=${IB_SNI}`,
+      `--ib-apiserver-ip=${emulator.apiServerAddress}`,
+      `--ib-ca-file=${emulator.caFile}`,
+    ],
+    env: emulator.env(),
+    stdin: request(path.image, {
+      serviceAccountToken: token,
+      serviceAccountAnnotations: { "kubernetes.azure.com/acr-client-id": clientId },
+    }),
+    inputs: [token],
+  };
+}
+
 /** How many paths there are, for tests made before the emulator starts. */
-export const PATH_COUNT = 10;
+export const PATH_COUNT = identityBindings ? 11 : 10;
 
 /**
  * One emulator for a test file's tests, with its paths: started (once the executables are known
@@ -135,7 +173,7 @@ export function emulatedPaths(): { readonly emulator: Emulator; readonly all: Pa
   const state = {} as { emulator: Emulator; all: Path[] };
   beforeAll(async () => {
     assertBuilt();
-    state.emulator = await startEmulator();
+    state.emulator = await startEmulator(emulatorOptions);
     state.all = paths(state.emulator);
   });
   afterAll(async () => {

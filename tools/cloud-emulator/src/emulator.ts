@@ -39,8 +39,8 @@ export interface EmulatorOptions {
   ports?: { https?: number; http?: number; proxy?: number };
   /**
    * Also take TLS connections on this loopback address at port 443, as an AKS cluster's API
-   * server address, which identity bindings (`--ib-apiserver-ip`) dial for `https://<SNI name>`.
-   * Port 443 needs root or CAP_NET_BIND_SERVICE.
+   * server address, which identity bindings (`--ib-apiserver-ip`) dial for `https://<SNI name>`;
+   * `"random"` for a free one of 127.0.0.0/8. Port 443 needs root or CAP_NET_BIND_SERVICE.
    */
   apiServerAddress?: string;
   example?: ExampleCloudOptions;
@@ -158,7 +158,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (apiServer) {
       const previous = stop;
       stop = async () => {
-        await closeServers([apiServer], sockets);
+        await closeServers([apiServer.server], sockets);
         await previous();
       };
     }
@@ -175,7 +175,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       httpsUrl: `https://${loopback}:${listeners.httpsPort}`,
       httpUrl: `http://${loopback}:${listeners.httpPort}`,
       proxyUrl,
-      apiServerAddress: options.apiServerAddress,
+      apiServerAddress: apiServer?.address,
       caPem: ca.caPem,
       caFile,
       dir,

@@ -119,20 +119,34 @@ export async function startListeners(options: {
 
 /**
  * A second address for the TLS listener: `address:443`, whose connections the TLS listener takes
- * as its own (an AKS API server address for identity bindings). Loopback addresses only.
+ * as its own (an AKS API server address for identity bindings). Loopback addresses only;
+ * `"random"` picks a free one of 127.0.0.0/8, so that emulators side by side each have their own.
  */
 export async function startApiServerListener(
   address: string,
   tls: HttpsServer,
   sockets: SocketBook,
-): Promise<Server> {
-  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) {
-    throw new Error(`apiServerAddress must be a 127.x.y.z loopback address, got ${address}`);
+): Promise<{ server: Server; address: string }> {
+  if (address !== "random" && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) {
+    throw new Error(`apiServerAddress must be a 127.x.y.z loopback address or "random", got ${address}`);
   }
-  const server = createNetServer((socket) => tls.emit("connection", socket));
-  sockets.watch(server, "https");
-  await listen(server, 443, address);
-  return server;
+  for (let attempt = 1; ; attempt++) {
+    const chosen = address === "random" ? _randomLoopback() : address;
+    const server = createNetServer((socket) => tls.emit("connection", socket));
+    sockets.watch(server, "https");
+    try {
+      await listen(server, 443, chosen);
+      return { server, address: chosen };
+    } catch (error) {
+      const taken = (error as { code?: unknown }).code === "EADDRINUSE";
+      if (address !== "random" || !taken || attempt === 5) throw error;
+    }
+  }
+}
+
+function _randomLoopback(): string {
+  const octet = () => Math.floor(Math.random() * 256);
+  return `127.${1 + Math.floor(Math.random() * 254)}.${octet()}.1`;
 }
 
 export function listen(server: Server, port: number, address = loopback): Promise<number> {
