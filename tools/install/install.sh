@@ -83,7 +83,9 @@ Flags:
                      to it. A FILE the kubelet cannot read is left alone unless --force.
   --print-config     print the entries this run adds, as a CredentialProviderConfig, on stdout
                      (JSON when --config ends in .json, YAML otherwise)
-  --azure-config F   the cloud config the acr provider reads (default: ${DEFAULT_AZURE_CONFIG})
+  --azure-config F   the cloud config the acr provider reads (default: ${DEFAULT_AZURE_CONFIG}), for
+                     a new entry: an entry the config already has keeps its args, env and
+                     tokenAttributes
   --force            replace a --config FILE the kubelet cannot read (it is backed up first) by
                      a config holding just this run's entries
   --uninstall        remove each --provider's binary from --bin-dir (a regular file or symlink of
@@ -1199,7 +1201,10 @@ sim_config() {
   sc_file=$3
   shift 3
   if [ "$sc_op" = set ]; then
-    set -- config set-provider --config "$sc_file" --provider-json "$(entry_json "$sc_p")" "$@"
+    # An entry the config already has keeps its args, env and tokenAttributes: the node's own
+    # settings of that provider (identity bindings' --ib-* flags, a service account audience),
+    # which every upstream flag keeps meaning with our binaries.
+    set -- config set-provider --config "$sc_file" --provider-json "$(entry_json "$sc_p")" --keep-settings "$@"
     if [ "$FORCE" -eq 1 ]; then set -- "$@" --force; fi
   else
     set -- config remove-provider --config "$sc_file" --name "$(binary_of "$sc_p")" "$@"

@@ -778,6 +778,59 @@ describe.each(SHELLS)("install.sh under $label", (shell) => {
   );
 
   t(
+    "an entry the config already has keeps its args, env and tokenAttributes (AKS identity bindings)",
+    async () => {
+      const { src, binDir, config } = nodeCase("keep-settings", "credential-providers.yaml");
+      const args = [
+        "/etc/kubernetes/azure.json",
+        "--ib-sni-name=mycluster-dns-1a2b3c4d.hcp.eastus.azmk8s.io",
+        "--ib-apiserver-ip=10.0.0.1",
+      ];
+      const tokenAttributes = {
+        serviceAccountTokenAudience: "api://AzureADTokenExchange",
+        requireServiceAccount: true,
+        cacheType: "ServiceAccount",
+      };
+      writeFileSync(
+        config,
+        [
+          "apiVersion: kubelet.config.k8s.io/v1",
+          "kind: CredentialProviderConfig",
+          "providers:",
+          `  - ${JSON.stringify({
+            name: "acr-credential-provider",
+            apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+            matchImages: ["*.azurecr.io"],
+            defaultCacheDuration: "10m",
+            args,
+            tokenAttributes,
+          })}`,
+          "",
+        ].join("\n"),
+      );
+      const r = await run(shell, [
+        "--provider",
+        "acr",
+        "--source",
+        src,
+        "--bin-dir",
+        binDir,
+        "--config",
+        config,
+        "--azure-config",
+        "/etc/other/azure.json",
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const [entry] = parse(readFileSync(config, "utf8")).providers;
+      expect(entry.args).toEqual(args);
+      expect(entry.tokenAttributes).toEqual(tokenAttributes);
+      // The rest is the installer's: every matchImages pattern of AKS.
+      expect(entry.matchImages.length).toBeGreaterThan(1);
+      expect((await simValidate(config)).code).toBe(0);
+    },
+  );
+
+  t(
     "leaves a config it cannot parse alone (byte-identical, non-zero, nothing installed); --force replaces it",
     async () => {
       const { src, dir, binDir, config } = nodeCase("unparsable");

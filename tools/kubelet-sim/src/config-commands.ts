@@ -12,7 +12,13 @@ import {
   validateConfig,
 } from "@kubelet-credential-provider/core";
 import { type FlagDefs, noMorePositionals, type ParsedArgs, requiredFlag, UsageError } from "./args.ts";
-import { type ConfigEdit, type EditedConfig, editConfigText, type ProviderEntry } from "./config-edit.ts";
+import {
+  type ConfigEdit,
+  type EditedConfig,
+  editConfigText,
+  OPERATOR_SETTINGS,
+  type ProviderEntry,
+} from "./config-edit.ts";
 import {
   backupFile,
   ConfigFileError,
@@ -59,6 +65,11 @@ export const SET_PROVIDER_FLAGS = {
     type: "boolean",
     description: "Replace a FILE the kubelet cannot read (it is backed up first) instead of refusing.",
   },
+  "keep-settings": {
+    type: "boolean",
+    description:
+      "An existing entry of that name keeps its args, env and tokenAttributes (the operator's settings); the rest is replaced.",
+  },
   ..._WRITE_FLAGS,
 } as const satisfies FlagDefs;
 
@@ -83,8 +94,9 @@ export async function runSetProvider(
 ): Promise<number> {
   const path = requiredFlag(args, "config");
   const entry = _providerEntry(requiredFlag(args, "provider-json"));
+  const keep = args.booleans.get("keep-settings") ? OPERATOR_SETTINGS : [];
   noMorePositionals(args, 0);
-  return _run(args, write, secrets, path, { op: "set", entry });
+  return _run(args, write, secrets, path, { op: "set", entry, keep });
 }
 
 /** `config remove-provider`. Exit status 0 when removed or absent, 1 when refused. */

@@ -98,4 +98,44 @@ describe("editConfigText", () => {
     expect(outputFormat("/etc/x/config", "json")).toBe("json");
     expect(outputFormat("/etc/x/config", undefined)).toBe("yaml");
   });
+
+  it("keep: an existing entry keeps those fields as it has them, present or absent; a new one takes the entry's", async () => {
+    const existing = {
+      name: "acr-credential-provider",
+      matchImages: ["*.azurecr.io"],
+      defaultCacheDuration: "10m",
+      apiVersion: V1,
+      args: [
+        "/etc/kubernetes/azure.json",
+        "--ib-sni-name=api.example.azmk8s.io",
+        "--ib-apiserver-ip=10.0.0.1",
+      ],
+      tokenAttributes: {
+        serviceAccountTokenAudience: "api://AzureADTokenExchange",
+        requireServiceAccount: true,
+      },
+    };
+    const text = `apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - ${JSON.stringify(existing)}\n`;
+    const given = {
+      name: "acr-credential-provider",
+      matchImages: ["*.azurecr.io", "*.azurecr.cn"],
+      defaultCacheDuration: "10m",
+      apiVersion: V1,
+      args: ["/etc/kubernetes/azure.json"],
+      env: [{ name: "X", value: "y" }],
+    };
+    const keep = ["args", "env", "tokenAttributes"];
+    const edited = await editConfigText(text, "config.yaml", { op: "set", entry: given, keep });
+    expect(edited.change).toBe("replaced");
+    const { env: _env, ...withoutEnv } = given;
+    expect((parse(edited.text) as { providers: unknown[] }).providers).toEqual([
+      { ...withoutEnv, args: existing.args, tokenAttributes: existing.tokenAttributes },
+    ]);
+    const added = await editConfigText(text, "config.yaml", {
+      op: "set",
+      entry: { ...given, name: "other" },
+      keep,
+    });
+    expect((await parseConfig(added.text)).providers[1]).toMatchObject({ name: "other", args: given.args });
+  });
 });

@@ -19,7 +19,16 @@ export type ConfigFormat = "json" | "yaml";
 /** A provider entry as given on the command line: an object with a name; the rest is checked later. */
 export type ProviderEntry = { name: string } & Record<string, unknown>;
 
-export type ConfigEdit = { op: "set"; entry: ProviderEntry } | { op: "remove"; name: string };
+/**
+ * `keep`: fields an existing entry of that name keeps as it has them (present or absent), over the
+ * entry given; they are the operator's settings of the provider (its args, env, tokenAttributes).
+ */
+export type ConfigEdit =
+  | { op: "set"; entry: ProviderEntry; keep?: readonly string[] }
+  | { op: "remove"; name: string };
+
+/** The fields of an entry that are the operator's settings rather than the provider's defaults. */
+export const OPERATOR_SETTINGS = ["args", "env", "tokenAttributes"] as const;
 
 /**
  * What the edit does to the entry: `added`, `replaced`, `removed`; `unchanged` when the entry is
@@ -45,6 +54,17 @@ const NEW_CONFIG = {
   apiVersion: "kubelet.config.k8s.io/v1",
   kind: "CredentialProviderConfig",
 } as const;
+
+/** `entry`, with the `keep` fields as `existing` has them (taken out where it has none). */
+function _keeping(entry: ProviderEntry, existing: unknown, keep: readonly string[]): ProviderEntry {
+  if (!_isObject(existing) || keep.length === 0) return entry;
+  const kept: ProviderEntry = { ...entry };
+  for (const field of keep) {
+    if (Object.hasOwn(existing, field)) kept[field] = existing[field];
+    else delete kept[field];
+  }
+  return kept;
+}
 
 /** apimachinery's IsJSONBuffer, which the kubelet's codec uses: JSON when the text starts with `{`. */
 export function isJsonText(text: string): boolean {
@@ -83,7 +103,7 @@ const _PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
 export async function editConfigText(
   before: string | undefined,
   path: string,
-  edit: ConfigEdit,
+  requested: ConfigEdit,
 ): Promise<EditedConfig> {
   const yaml = await import("yaml");
   const current: ConfigFormat | undefined =
@@ -96,18 +116,21 @@ export async function editConfigText(
       ? { ...NEW_CONFIG, providers: [] }
       : ((document?.toJS() ?? JSON.parse(before)) as Record<string, unknown>);
   const providers: unknown[] = Array.isArray(data.providers) ? data.providers : [];
-  const name = edit.op === "set" ? edit.entry.name : edit.name;
+  const name = requested.op === "set" ? requested.entry.name : requested.name;
   const index = providers.findIndex((provider) => _isObject(provider) && provider.name === name);
 
+  // The entry as it will be written: with the fields an existing entry keeps.
+  const edit: ConfigEdit =
+    requested.op === "set" && index !== -1
+      ? { op: "set", entry: _keeping(requested.entry, providers[index], requested.keep ?? []) }
+      : requested;
   let change: EntryChange;
   let next: unknown[];
   if (edit.op === "set") {
-    change =
-      index === -1 ? "added" : isDeepStrictEqual(providers[index], edit.entry) ? "unchanged" : "replaced";
+    const { entry } = edit;
+    change = index === -1 ? "added" : isDeepStrictEqual(providers[index], entry) ? "unchanged" : "replaced";
     next =
-      index === -1
-        ? [...providers, edit.entry]
-        : providers.map((provider, i) => (i === index ? edit.entry : provider));
+      index === -1 ? [...providers, entry] : providers.map((provider, i) => (i === index ? entry : provider));
   } else {
     change = index === -1 ? "absent" : "removed";
     next = providers.filter((_, i) => i !== index);
