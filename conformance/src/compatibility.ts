@@ -57,6 +57,14 @@ export function compatibilityDoc(input: CompatibilityInput): string {
     "| --- | --- | --- |",
     ...plugins.map((pl) => `| \`${pl}\` | \`${UPSTREAM_PLUGINS[pl].module}\` | \`${input.versions[pl]}\` |`),
     "",
+    "Each is the newest release the Go module proxy serves here. `k8s.io/cloud-provider-gcp` has no",
+    "semver tags (its releases are tagged `ccm/vNN`, which the module proxy does not resolve), lists",
+    "no versions and refuses `@latest` and newer commits; the pseudo-version above (November 2024,",
+    "built with its own `replace` directives copied into `conformance/upstream/gcp/go.mod`) is the",
+    "newest it serves, so Google's behaviour since then is not compared. Newer",
+    "`sigs.k8s.io/cloud-provider-azure` releases (v1.36.6, v1.37.x, v1.38.0) are refused by the",
+    "module proxy; v1.36.5 already has the identity-binding flags.",
+    "",
   );
 
   const counts = {
