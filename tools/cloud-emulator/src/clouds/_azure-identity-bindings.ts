@@ -5,26 +5,14 @@
  * the scope asked. The name is any under `azmk8s.io` (AKS API servers' domain); only a token a test
  * trusted for the application (`trustFederatedToken`) gets an answer.
  */
-import type { Emulator } from "../emulator.ts";
 import type { EmulatorRequest, Reply } from "../request.ts";
 import { json } from "../request.ts";
 import type { RouteContext } from "../router.ts";
-import type { AzureCloudName } from "./_azure-clouds.ts";
-import type { Directory } from "./_azure-directory.ts";
 import { jwtBearer } from "./_azure-entra.ts";
+import type { NodeTokenDeps } from "./_azure-imds.ts";
 import { decodeJwt, epochSeconds } from "./_azure-jwt.ts";
-import type { AccessTokens, AzureTokenCall } from "./_azure-tokens.ts";
+import type { AzureTokenCall } from "./_azure-tokens.ts";
 import { recordTokenForm } from "./_azure-tokens.ts";
-
-interface _Deps {
-  emulator: Pick<Emulator, "route">;
-  directory: Directory;
-  tokens: AccessTokens;
-  calls: AzureTokenCall[];
-  /** The cloud the cluster's tokens belong to (the node's, as IMDS's). */
-  cloud: () => AzureCloudName;
-  validitySeconds: () => number;
-}
 
 /** The names identity bindings answer on: an AKS API server's FQDN. */
 export const identityBindingHosts = /^(?:[a-z0-9-]+\.)+azmk8s\.io$/;
@@ -40,14 +28,14 @@ class _Refusal extends Error {
   }
 }
 
-export function installIdentityBindings(deps: _Deps): void {
+export function installIdentityBindings(deps: NodeTokenDeps): void {
   deps.emulator.route(
     { id: "aks.identityBindings", host: identityBindingHosts, method: "POST", path: "/" },
     (req, ctx) => _token(deps, req, ctx),
   );
 }
 
-function _token(deps: _Deps, req: EmulatorRequest, ctx: RouteContext): Reply {
+function _token(deps: NodeTokenDeps, req: EmulatorRequest, ctx: RouteContext): Reply {
   const form = req.form();
   const tenantId = deps.directory.defaultTenant;
   const call: AzureTokenCall = {

@@ -16,16 +16,18 @@ import type { AccessTokens, AzurePrincipal, AzureTokenCall } from "./_azure-toke
 /** IMDS's link-local name and the emulator's own address the SDK is pointed at. */
 export const azureImdsHosts = ["127.0.0.1", "169.254.169.254"] as const;
 
-interface _Deps {
+/** What issues the node's tokens: IMDS's managed identities, and AKS identity bindings. */
+export interface NodeTokenDeps {
   emulator: Pick<Emulator, "route">;
   directory: Directory;
   tokens: AccessTokens;
   calls: AzureTokenCall[];
+  /** The cloud the node's tokens belong to. */
   cloud: () => AzureCloudName;
   validitySeconds: () => number;
 }
 
-export function installAzureImds(deps: _Deps): void {
+export function installAzureImds(deps: NodeTokenDeps): void {
   deps.emulator.route(
     {
       id: "imds.identity",
@@ -38,7 +40,7 @@ export function installAzureImds(deps: _Deps): void {
   );
 }
 
-function _token(deps: _Deps, req: EmulatorRequest, ctx: RouteContext): Reply {
+function _token(deps: NodeTokenDeps, req: EmulatorRequest, ctx: RouteContext): Reply {
   const call: AzureTokenCall = {
     source: "imds",
     host: req.host,

@@ -163,22 +163,18 @@ export function installAzureCloud(
     calls: tokenCalls,
     validitySeconds: () => cloud.accessTokenValiditySeconds,
   });
-  installAzureImds({
+  // The node's tokens, from IMDS or through the cluster's identity bindings: the node's cloud.
+  const nodeTokens = {
     emulator,
     directory,
     tokens,
     calls: tokenCalls,
     cloud: () => cloud.imdsCloud,
     validitySeconds: () => cloud.accessTokenValiditySeconds,
-  });
-  installIdentityBindings({
-    emulator,
-    directory,
-    tokens,
-    calls: tokenCalls,
-    cloud: () => cloud.imdsCloud,
-    validitySeconds: () => cloud.accessTokenValiditySeconds,
-  });
+  };
+  installAzureImds(nodeTokens);
+  installIdentityBindings(nodeTokens);
+
   installAcr({
     emulator,
     tokens,
