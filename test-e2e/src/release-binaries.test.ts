@@ -19,6 +19,7 @@ import { join, resolve } from "node:path";
 import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCommit } from "../../tools/build/src/commit.ts";
 
 const releaseDir = resolve(import.meta.dirname, "../../dist/release");
 const qemu = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"];
@@ -35,6 +36,9 @@ const SIM_VERSION = (
     version: string;
   }
 ).version;
+
+// What the build named: the binaries are built from this work tree just before the tests run.
+const builtCommit = buildCommit(resolve(import.meta.dirname, "../.."));
 
 let emulator: Emulator;
 let setups: Map<string, NodeSetup>;
@@ -110,7 +114,8 @@ function expectSimWorks(runner: string[]): void {
     spawnSync(command as string, [...prefix, ...args], { env, encoding: "utf8", timeout: 120_000 });
   const version = run(["--version"]);
   expect(version.stderr).toBe("");
-  expect(version.stdout).toBe(`${SIM} ${SIM_VERSION}\n`);
+  // The version is package.json's; the commit and platform are the build's.
+  expect(version.stdout).toBe(`${SIM} ${SIM_VERSION} (${builtCommit}, linux/${arch})\n`);
   expect(version.status).toBe(0);
 
   const dir = mkdtempSync(join(tmpdir(), "kcp-release-sim-"));

@@ -4,6 +4,7 @@ import {
   cacheDurationUntil,
   defineProvider,
   CredentialProviderError as Failure,
+  packageVersion,
   registryHostOf,
 } from "@kubelet-credential-provider/core";
 
@@ -13,7 +14,7 @@ const isExampleRegistry = (host: string) => /^([a-z0-9-]+\.)*registry\.example\.
 
 export const provider = defineProvider({
   name: "example-credential-provider",
-  version: "0.1.0",
+  version: packageVersion(new URL("../package.json", import.meta.url)),
   description: "Trades the node's API key for short-lived Example registry credentials.",
   defaultMatchImages: ["registry.example.com", "*.registry.example.com"],
   flags: {
@@ -33,7 +34,13 @@ export const provider = defineProvider({
     // Never send our key, or hand out its credentials, for another registry.
     if (!isExampleRegistry(host)) throw new Failure("NOT_MY_REGISTRY", `${host} is not an Example registry`);
 
-    const apiKey = (await readFile(flags["api-key-file"], "utf8")).trim();
+    const keyFile = flags["api-key-file"];
+    const apiKey = await readFile(keyFile, "utf8").then(
+      (text) => text.trim(),
+      (error: NodeJS.ErrnoException) => {
+        throw new Failure("CONFIG_INVALID", `cannot read the API key file ${keyFile} (${error.code})`);
+      },
+    );
     secrets.add(apiKey); // from now on, masked in every log line and error message
     log.v(2, `asking ${flags["token-url"]} for ${host}`);
     const response = await http.request(flags["token-url"], {

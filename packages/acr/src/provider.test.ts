@@ -12,6 +12,7 @@ import {
   createHttpResponse,
   createLogger,
   SecretRegistry,
+  versionLine,
 } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
@@ -714,7 +715,10 @@ describe("through the harness", () => {
     expect(help.stdout).toContain("acr-credential-provider");
     expect(help.stdout).toContain("--registry-mirror");
     const version = await exec(["--version"], {});
-    expect(version).toMatchObject({ code: 0, stdout: `acr-credential-provider ${VERSION}\n` });
+    expect(version).toMatchObject({
+      code: 0,
+      stdout: `${versionLine("acr-credential-provider", VERSION)}\n`,
+    });
   });
 
   it("a second argument is a usage error, as in the Go plugin", async () => {

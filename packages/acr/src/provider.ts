@@ -16,6 +16,7 @@ import {
   assertCredentialFresh,
   CredentialProviderError,
   defineProvider,
+  packageVersion,
 } from "@kubelet-credential-provider/core";
 import type { AzureConfig } from "./azure-config.ts";
 import { loadAzureConfig } from "./azure-config.ts";
@@ -40,7 +41,8 @@ import {
 import { parseRegistryMirrors, resolveLoginServer } from "./mirrors.ts";
 import { ACR_REFRESH_TOKEN_USERNAME, cacheDurationFor, jwtExpiry } from "./token.ts";
 
-export const VERSION = "0.1.0";
+/** The package's version, from its package.json: the one place a release bumps it. */
+export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
 
 /** The matchImages AKS configures for the Go plugin. */
 export const ACR_MATCH_IMAGES = [

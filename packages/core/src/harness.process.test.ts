@@ -7,6 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { versionLine } from "./build-info.ts";
 
 const script = fileURLToPath(new URL("../testdata/providers/scripted.ts", import.meta.url));
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
@@ -240,9 +241,14 @@ describe("stderr belongs to the harness's logger", () => {
 });
 
 describe("--help and --version", () => {
-  it("--version prints name and version", async () => {
+  it("--version prints name, version, runtime and platform", async () => {
     const result = await run({ args: ["--version"] });
-    expect(result).toMatchObject({ code: 0, stdout: "scripted-provider 1.2.3\n", stderr: "" });
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: `${versionLine("scripted-provider", "1.2.3")}\n`,
+      stderr: "",
+    });
+    expect(result.stdout).toMatch(/^scripted-provider 1\.2\.3 \(node v[0-9.]+, linux\/(amd64|arm64)\)\n$/);
   });
   it("--help describes flags and arguments", async () => {
     const result = await run({ args: ["-h"] });

@@ -5,6 +5,7 @@
  */
 import type { FlagSpecs, ParsedArgs } from "./args.ts";
 import { parseArgs } from "./args.ts";
+import { versionLine } from "./build-info.ts";
 import type { Provider, ProviderContext } from "./define.ts";
 import { formatDuration } from "./duration.ts";
 import {
@@ -122,7 +123,7 @@ async function _run<F extends FlagSpecs>(provider: Provider<F>, io: ProviderIo):
     return done;
   }
   if (args.help || args.version) {
-    finish(0, args.help ? renderHelp(provider) : `${provider.name} ${provider.version}\n`);
+    finish(0, args.help ? renderHelp(provider) : `${versionLine(provider.name, provider.version)}\n`);
     return done;
   }
 

@@ -53,6 +53,7 @@ describe("@kubelet-credential-provider/core exports", () => {
       "networkErrorCodes",
       "normalizeAuthKey",
       "normalizeImage",
+      "packageVersion",
       "parseConfig",
       "parseDuration",
       "parseDurationNanos",
@@ -67,6 +68,7 @@ describe("@kubelet-credential-provider/core exports", () => {
       "tlsErrorCodes",
       "urlsMatch",
       "validateConfig",
+      "versionLine",
     ]);
   });
 

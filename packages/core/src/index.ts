@@ -23,6 +23,8 @@ export type {
   StringFlag,
 } from "./args.ts";
 export { DEFAULT_DEADLINE_MS } from "./args.ts";
+/** A provider's version, from its package.json (or, in a standalone executable, from its build), and its `--version` line. */
+export { packageVersion, versionLine } from "./build-info.ts";
 export type {
   ConfigApiVersion,
   ConfigIssue,

@@ -12,6 +12,7 @@ import {
   createHttpClient,
   createLogger,
   SecretRegistry,
+  versionLine,
 } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import { execProvider, requestRunner } from "../../core/testdata/provider-runs.ts";
@@ -545,7 +546,9 @@ describe("as the kubelet runs it", () => {
   it("--version is the package's version; --help lists the flags and the EKS matchImages", async () => {
     const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
     expect(VERSION).toBe(manifest.version);
-    expect((await exec(["--version"], {})).stdout).toBe(`ecr-credential-provider ${manifest.version}\n`);
+    expect((await exec(["--version"], {})).stdout).toBe(
+      `${versionLine("ecr-credential-provider", manifest.version)}\n`,
+    );
     const help = (await exec(["--help"], {})).stdout;
     expect(help).toContain("--registry-mirror SOURCE:TARGET");
     expect(help).toContain("--role-arn-annotation KEY");

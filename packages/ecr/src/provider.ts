@@ -16,6 +16,7 @@ import {
   assertCredentialFresh,
   CredentialProviderError,
   defineProvider,
+  packageVersion,
   registryHostOf,
 } from "@kubelet-credential-provider/core";
 import type { AwsCredentials, CallContext, EcrClients } from "./clients.ts";
@@ -25,7 +26,8 @@ import { describeEcrHost, parseEcrHost, partitionMismatch } from "./hosts.ts";
 import { lookupMirror, parseRegistryMirrors } from "./mirrors.ts";
 import { cacheDurationFor, decodeAuthorizationToken } from "./token.ts";
 
-export const VERSION = "0.1.0";
+/** The package's version, from its package.json: the one place a release bumps it. */
+export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
 
 /** The service account annotation that names the role to assume, unless --role-arn-annotation says otherwise. */
 export const DEFAULT_ROLE_ARN_ANNOTATION = "eks.amazonaws.com/ecr-role-arn";

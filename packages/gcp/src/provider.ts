@@ -28,6 +28,7 @@ import {
   CredentialProviderError,
   cacheDurationUntil,
   defineProvider,
+  packageVersion,
   registryHostOf,
 } from "@kubelet-credential-provider/core";
 import { applyCacheOverrides, cacheOverrides } from "./cache.ts";
@@ -42,7 +43,8 @@ import { describeIdentity, ENABLE_WI_IMAGE_PULL_ANNOTATION, selectIdentity } fro
 import { readDockerConfigAttribute, readDockerConfigUrl } from "./metadata.ts";
 import { exchangeAtSts } from "./sts.ts";
 
-export const VERSION = "0.1.0";
+/** The package's version, from its package.json: the one place a release bumps it. */
+export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
 
 /** The registry username that goes with a Google OAuth access token. */
 export const ACCESS_TOKEN_USERNAME = "oauth2accesstoken";

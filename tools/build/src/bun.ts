@@ -38,6 +38,8 @@ export const BUN_FLAGS: readonly string[] = [
 
 export interface BuildOptions {
   outDir: string;
+  /** The commit `--version` names (commit.ts). */
+  commit: string;
   workDir: string;
   target: Target;
   /** The command prefix that runs a `target` binary here (qemu-user for another architecture). */
@@ -65,10 +67,10 @@ export function buildExecutable(executable: Executable, options: BuildOptions): 
   const stampFile = join(workDir, "stamp.json");
   const key = createHash("sha256")
     .update(JSON.stringify({ flags: BUN_FLAGS, target: target.bunTarget, compiler, runtime }))
-    .update(JSON.stringify({ entry: executable.entry, version: executable.version }))
+    .update(JSON.stringify({ entry: executable.entry, version: executable.version, commit: options.commit }))
     .digest("hex");
   if (existsSync(output) && _upToDate(stampFile, key)) {
-    if (runner.length === 0) _smokeTest(output, executable, runner);
+    if (runner.length === 0) _smokeTest(output, executable, options);
     return "unchanged";
   }
 
@@ -83,6 +85,9 @@ export function buildExecutable(executable: Executable, options: BuildOptions): 
       "build",
       ...BUN_FLAGS,
       `--target=${target.bunTarget}`,
+      // The version and commit --version prints (core's build-info.ts): the bundle has no package.json.
+      `--define=__KCP_BUILD_VERSION__=${JSON.stringify(executable.version)}`,
+      `--define=__KCP_BUILD_COMMIT__=${JSON.stringify(options.commit)}`,
       `--compile-executable-path=${runtime}`,
       `--outfile=${staging}`,
       `--metafile=${metafile}`,
@@ -96,7 +101,7 @@ export function buildExecutable(executable: Executable, options: BuildOptions): 
         _tail(`${build.error?.message ?? ""}\n${build.stdout}\n${build.stderr}`),
     );
   }
-  _smokeTest(staging, executable, runner);
+  _smokeTest(staging, executable, options);
   renameSync(staging, output);
   writeFileSync(stampFile, JSON.stringify({ key, inputs: _inputHashes(metafile, workDir) } satisfies Stamp));
   return "built";
@@ -142,17 +147,18 @@ function _tail(text: string): string {
 }
 
 /**
- * A working executable prints its own name and version, and nothing else, whatever NODE_OPTIONS
- * says; Bun itself would print its version.
+ * A working executable prints its own name, version, commit and platform, and nothing else,
+ * whatever NODE_OPTIONS says; Bun itself would print its version.
  */
-function _smokeTest(file: string, executable: Executable, runner: readonly string[]): void {
+function _smokeTest(file: string, executable: Executable, options: BuildOptions): void {
+  const runner = options.runner ?? [];
   const [command = file, ...prefix] = [...runner, file];
   const result = spawnSync(command, [...prefix, "--version"], {
     env: { NODE_OPTIONS: "--require /nonexistent-preload-must-be-ignored" },
     encoding: "utf8",
     timeout: runner.length > 0 ? 120_000 : 20_000,
   });
-  const expected = `${executable.name} ${executable.version}\n`;
+  const expected = `${executable.name} ${executable.version} (${options.commit}, linux/${options.target.arch})\n`;
   if (result.status !== 0 || result.stdout !== expected || result.stderr !== "") {
     throw new Error(
       `smoke test of ${executable.name} failed: exit ${result.status}, stdout ${JSON.stringify(result.stdout)}, ` +

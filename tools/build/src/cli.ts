@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildExecutable } from "./bun.ts";
+import { buildCommit } from "./commit.ts";
 import { findExecutables } from "./executables.ts";
 import { HOST_TARGET, isHost, RELEASE_TARGETS, runnerFor } from "./targets.ts";
 
@@ -43,6 +44,7 @@ if (executables.length === 0) {
   process.exit(1);
 }
 const outDir = join(root, "dist", "bin");
+const commit = buildCommit(root);
 try {
   for (const executable of executables) {
     const started = Date.now();
@@ -50,6 +52,7 @@ try {
       outDir,
       workDir: join(root, "dist", ".bun"),
       target: HOST_TARGET,
+      commit,
     });
     console.error(
       `${result === "built" ? "built" : "up to date"}: dist/bin/${executable.name} (${Date.now() - started} ms)`,
@@ -84,6 +87,7 @@ function _buildRelease(skipUnavailable: boolean): void {
         workDir: join(root, "dist", `.bun-linux-${target.arch}`),
         target,
         runner,
+        commit,
       };
       // All of them, the example too, so that the e2e suite can run on this architecture; only the
       // released ones go into dist/release.

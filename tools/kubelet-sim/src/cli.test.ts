@@ -2,10 +2,13 @@
  * The command line's conventions: help, version, usage mistakes as one line and exit status 2,
  * never a stack trace. In process through runCli, plus the real executable once.
  */
+
+import { versionLine } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import { runSim } from "../testdata/harness.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { type CliIo, runCli } from "./commands.ts";
+import { VERSION } from "./version.ts";
 
 async function cli(argv: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
@@ -23,13 +26,15 @@ async function cli(argv: string[], stdin = ""): Promise<{ code: number; stdout: 
 }
 
 describe("help and version", () => {
-  it("--version prints the name and version", async () => {
+  it("--version prints the name, version, runtime and platform", async () => {
     expect(await cli(["--version"])).toEqual({
       code: 0,
-      stdout: "kubelet-credential-sim 0.1.0\n",
+      stdout: `${versionLine("kubelet-credential-sim", VERSION)}\n`,
       stderr: "",
     });
-    expect((await cli(["lookup", "--version"])).stdout).toBe("kubelet-credential-sim 0.1.0\n");
+    expect((await cli(["lookup", "--version"])).stdout).toBe(
+      `${versionLine("kubelet-credential-sim", VERSION)}\n`,
+    );
   });
 
   it("--help lists the commands; no arguments prints it on stderr with status 2", async () => {
@@ -181,7 +186,11 @@ describe("parseArgs", () => {
 describe("the executable", () => {
   it("runs from source with a shebang, and never prints a stack trace", async () => {
     const version = await runSim(["--version"]);
-    expect(version).toMatchObject({ code: 0, stdout: "kubelet-credential-sim 0.1.0\n", stderr: "" });
+    expect(version).toMatchObject({
+      code: 0,
+      stdout: `${versionLine("kubelet-credential-sim", VERSION)}\n`,
+      stderr: "",
+    });
     const bad = await runSim([
       "lookup",
       "--config",

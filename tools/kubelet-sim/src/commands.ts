@@ -11,6 +11,7 @@ import {
   type HttpClient,
   parseDurationNanos,
   SecretRegistry,
+  versionLine,
 } from "@kubelet-credential-provider/core";
 import {
   type FlagDefs,
@@ -237,7 +238,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT_OK;
     }
     if (first === "--version") {
-      write.out(`${NAME} ${VERSION}`);
+      write.out(versionLine(NAME, VERSION));
       return EXIT_OK;
     }
     const named = _commandName(first, rest);
@@ -258,7 +259,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT_OK;
     }
     if (args.version) {
-      write.out(`${NAME} ${VERSION}`);
+      write.out(versionLine(NAME, VERSION));
       return EXIT_OK;
     }
     return await command.run(args, io, write, secrets);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { NAME, VERSION } from "./version.ts";
 
 describe("version.ts", () => {
-  it("matches package.json (the standalone executable cannot read it)", () => {
+  it("is package.json's version and bin name", () => {
     const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
       version: string;
       bin: Record<string, string>;

@@ -1,6 +1,8 @@
 /**
- * The simulator's name and version. Hardcoded, because the standalone executable bundle has no
- * package.json to read at run time; version.test.ts keeps it equal to package.json's.
+ * The simulator's name and version. The version is package.json's, read at load on Node and
+ * defined by the build in the standalone executable (core's packageVersion).
  */
+import { packageVersion } from "@kubelet-credential-provider/core";
+
 export const NAME = "kubelet-credential-sim";
-export const VERSION = "0.1.0";
+export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
