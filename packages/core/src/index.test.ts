@@ -21,12 +21,10 @@ describe("@kubelet-credential-provider/core exports", () => {
       "SecretRegistry",
       "apiVersions",
       "assertCredentialFresh",
-      "assertNoConfigIssues",
       "authConfigSchema",
       "cacheDurationUntil",
       "cacheKeyTypes",
       "cloudFaults",
-      "configApiVersions",
       "createHttpClient",
       "createHttpResponse",
       "createLogger",
@@ -39,22 +37,18 @@ describe("@kubelet-credential-provider/core exports", () => {
       "errorCodeOf",
       "errorCodes",
       "exitCodeFor",
-      "formatConfigIssue",
-      "formatConfigIssues",
       "formatDuration",
       "formatDurationNanos",
       "isApiVersion",
       "isCloudCallError",
       "isCredentialProviderError",
       "isValidDuration",
-      "loadConfig",
       "locateJsonError",
       "lookupAuth",
       "networkErrorCodes",
       "normalizeAuthKey",
       "normalizeImage",
       "packageVersion",
-      "parseConfig",
       "parseDuration",
       "parseDurationNanos",
       "parseImage",
@@ -67,27 +61,27 @@ describe("@kubelet-credential-provider/core exports", () => {
       "safeParseImage",
       "tlsErrorCodes",
       "urlsMatch",
-      "validateConfig",
       "versionLine",
     ]);
   });
 
-  it("loads neither yaml nor Node's http stack until they are used", async () => {
+  it("loads no package but zod, and not Node's http stack, until they are used", async () => {
     // Start-up cost is a product feature: the kubelet execs a provider on every cache miss.
     expect(await modulesLoadedBy(new URL("./index.ts", import.meta.url).pathname)).toEqual({
-      yaml: false,
+      packages: ["zod"],
       https: false,
     });
   });
 
-  it("the start-up probe sees yaml and https when they are loaded", async () => {
-    const fixture = new URL("../testdata/loads-yaml-and-https.ts", import.meta.url).pathname;
-    expect(await modulesLoadedBy(fixture)).toEqual({ yaml: true, https: true });
+  it("the start-up probe sees a package and https when they are loaded", async () => {
+    const fixture = new URL("../testdata/loads-a-package-and-https.ts", import.meta.url).pathname;
+    expect(await modulesLoadedBy(fixture)).toEqual({ packages: ["fast-check", "pure-rand"], https: true });
   });
 });
 
-/** Imports a module in a fresh Node and reports whether yaml and https were loaded by it. */
-async function modulesLoadedBy(path: string): Promise<{ yaml: boolean; https: boolean }> {
+/** Imports a module in a fresh Node and reports the packages and whether https were loaded by it. */
+async function modulesLoadedBy(path: string): Promise<{ packages: string[]; https: boolean }> {
   const { urls, https } = probeLoads(`await import(${JSON.stringify(path)});`, process.cwd());
-  return { yaml: urls.some((url) => url.includes("/node_modules/yaml/")), https };
+  const packages = urls.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/.][^/]*)\//.exec(url)?.[1] ?? []);
+  return { packages: [...new Set(packages)].sort(), https };
 }

@@ -25,26 +25,6 @@ export type {
 export { DEFAULT_DEADLINE_MS } from "./args.ts";
 /** A provider's version, from its package.json (or, in a standalone executable, from its build), and its `--version` line. */
 export { packageVersion, versionLine } from "./build-info.ts";
-export type {
-  ConfigApiVersion,
-  ConfigIssue,
-  CredentialProvider,
-  CredentialProviderConfig,
-  ExecEnvVar,
-  FormatConfigIssueOptions,
-  LoadedConfig,
-  ServiceAccountTokenAttributes,
-  ServiceAccountTokenCacheType,
-} from "./config.ts";
-export {
-  assertNoConfigIssues,
-  configApiVersions,
-  formatConfigIssue,
-  formatConfigIssues,
-  loadConfig,
-  parseConfig,
-  validateConfig,
-} from "./config.ts";
 export type { Provider, ProviderContext, ProviderDefinition } from "./define.ts";
 export { defineProvider } from "./define.ts";
 export {

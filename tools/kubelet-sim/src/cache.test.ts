@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { CredentialProvider } from "@kubelet-credential-provider/core";
+import type { CredentialProvider } from "@kubelet-credential-provider/config";
 import { describe, expect, it } from "vitest";
 import { cacheBaseKey, cacheLifetimeNanos, GLOBAL_CACHE_KEY, PluginCache, registryOf } from "./cache.ts";
 import { echoGuardError, serviceAccountDecision, tokenHash } from "./tokens.ts";

@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { parseConfig } from "@kubelet-credential-provider/core";
+import { parseConfig } from "@kubelet-credential-provider/config";
 import { afterAll, describe, expect, it } from "vitest";
 import { provider, runSim, type SimRun, scratch, V1, V1BETA1 } from "../testdata/harness.ts";
 

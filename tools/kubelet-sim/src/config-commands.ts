@@ -4,13 +4,9 @@
  * kubelet before it is written (atomically, with a backup). What the node installer uses to merge
  * its entries into the kubelet's config.
  */
-import {
-  type ConfigIssue,
-  formatConfigIssue,
-  isCredentialProviderError,
-  type SecretRegistry,
-  validateConfig,
-} from "@kubelet-credential-provider/core";
+
+import { type ConfigIssue, formatConfigIssue, validateConfig } from "@kubelet-credential-provider/config";
+import { isCredentialProviderError, type SecretRegistry } from "@kubelet-credential-provider/core";
 import { type FlagDefs, noMorePositionals, type ParsedArgs, requiredFlag, UsageError } from "./args.ts";
 import {
   type ConfigEdit,

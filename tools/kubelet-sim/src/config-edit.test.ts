@@ -3,7 +3,7 @@
  * (block or flow lists, comments around entries) leaves exactly the model's providers, as the
  * kubelet would decode them, the other fields in their order, and the comments of entries not removed.
  */
-import { parseConfig } from "@kubelet-credential-provider/core";
+import { parseConfig } from "@kubelet-credential-provider/config";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";

@@ -4,7 +4,7 @@
  * streams.
  *
  * ```ts
- * import { loadConfig } from "@kubelet-credential-provider/core";
+ * import { loadConfig } from "@kubelet-credential-provider/config";
  * import { createKubeletSimulator } from "@kubelet-credential-provider/kubelet-sim";
  * const { config } = await loadConfig("/etc/kubernetes/credential-providers.yaml");
  * const kubelet = createKubeletSimulator({ config, binDir: "/usr/libexec/kubernetes/kubelet-plugins" });

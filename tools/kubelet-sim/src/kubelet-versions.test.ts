@@ -5,7 +5,7 @@
  */
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CredentialProvider } from "@kubelet-credential-provider/core";
+import type { CredentialProvider } from "@kubelet-credential-provider/config";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeBinDir, provider, scratch, writeConfig } from "../testdata/harness.ts";
 import { UsageError } from "./args.ts";

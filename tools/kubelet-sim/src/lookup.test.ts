@@ -2,7 +2,7 @@
  * The simulator as a library, with real plugin processes: the cache keys of service account mode
  * (which one CLI run, having one token, cannot show) and cache expiry on an injected clock.
  */
-import type { CredentialProvider } from "@kubelet-credential-provider/core";
+import type { CredentialProvider } from "@kubelet-credential-provider/config";
 import { afterAll, describe, expect, it } from "vitest";
 import { countLines, makeBinDir, scratch } from "../testdata/harness.ts";
 import { createKubeletSimulator } from "./lookup.ts";

@@ -9,7 +9,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { CredentialProvider, CredentialProviderConfig } from "@kubelet-credential-provider/core";
+import type { CredentialProvider, CredentialProviderConfig } from "@kubelet-credential-provider/config";
 import { parseImage, SecretRegistry, urlsMatch } from "@kubelet-credential-provider/core";
 import { cacheBaseKey, cacheLifetimeNanos, PluginCache } from "./cache.ts";
 import { decodePluginResponse, invalidCacheKeyTypeError, type PluginAuth, passwordsIn } from "./decode.ts";

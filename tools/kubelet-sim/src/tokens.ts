@@ -18,7 +18,7 @@
  * `--service-account-annotation`); a given token is what stands for "the pod has a service account".
  */
 import { createHash } from "node:crypto";
-import type { CredentialProvider } from "@kubelet-credential-provider/core";
+import type { CredentialProvider } from "@kubelet-credential-provider/config";
 
 /** The pod's service account, as the kubelet would find it. */
 export interface ServiceAccount {

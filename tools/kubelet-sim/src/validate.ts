@@ -10,16 +10,18 @@
  * into the kubelet's error).
  */
 import { readFile } from "node:fs/promises";
-import type { ConfigIssue, CredentialProviderConfig } from "@kubelet-credential-provider/core";
+import type { ConfigIssue, CredentialProviderConfig } from "@kubelet-credential-provider/config";
 import {
-  CredentialProviderError,
-  errorCodeOf,
   formatConfigIssue,
   formatConfigIssues,
-  isCredentialProviderError,
   loadConfig,
   parseConfig,
   validateConfig,
+} from "@kubelet-credential-provider/config";
+import {
+  CredentialProviderError,
+  errorCodeOf,
+  isCredentialProviderError,
 } from "@kubelet-credential-provider/core";
 import { DEFAULT_KUBELET_VERSION, type KubeletVersion, serviceAccountGateNote } from "./kubelet-versions.ts";
 import { messageOf } from "./text.ts";

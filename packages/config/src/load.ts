@@ -4,8 +4,8 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { _byteSorted } from "../_go-bytes.ts";
-import { CredentialProviderError } from "../errors.ts";
+import { CredentialProviderError } from "@kubelet-credential-provider/core";
+import { byteSorted as _byteSorted } from "@kubelet-credential-provider/core/go";
 import { _messageOf } from "./_error-text.ts";
 import { parseConfig } from "./decode.ts";
 import type { ConfigIssue } from "./issues.ts";

@@ -3,8 +3,9 @@
  * with the texts Go's decoders give: a missing or unknown kind or apiVersion, a wrong type,
  * unknown fields and duplicate keys.
  */
+
+import { CredentialProviderError } from "@kubelet-credential-provider/core";
 import type * as z from "zod/mini";
-import { CredentialProviderError } from "../errors.ts";
 import { _fieldPath, _parseDocument } from "./_document.ts";
 import { _messageOf } from "./_error-text.ts";
 import type { ConfigApiVersion, CredentialProviderConfig } from "./schema.ts";

@@ -2,9 +2,13 @@
  * Validation findings and their texts, worded as Kubernetes' `field.Error` and the kubelet's error
  * aggregate print them.
  */
-import { _goQuote } from "../_go-quote.ts";
-import { formatDurationNanos, parseDurationNanos } from "../duration.ts";
-import { CredentialProviderError } from "../errors.ts";
+
+import {
+  CredentialProviderError,
+  formatDurationNanos,
+  parseDurationNanos,
+} from "@kubelet-credential-provider/core";
+import { goQuote as _goQuote } from "@kubelet-credential-provider/core/go";
 import { _durationError } from "./_error-text.ts";
 
 /** One validation finding, shaped like a Kubernetes `field.Error`. */

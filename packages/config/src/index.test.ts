@@ -3,6 +3,7 @@ import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CredentialProviderError } from "@kubelet-credential-provider/core";
 import { describe, expect, it } from "vitest";
 import {
   assertNoConfigIssues,
@@ -15,8 +16,7 @@ import {
   parseConfig,
   type ServiceAccountTokenAttributes,
   validateConfig,
-} from "./config.ts";
-import { CredentialProviderError } from "./errors.ts";
+} from "./index.ts";
 
 const vectors = JSON.parse(
   readFileSync(new URL("../../../testdata/vectors/protocol.json", import.meta.url), "utf8"),

@@ -1,5 +1,5 @@
 /**
- * The kubelet's `CredentialProviderConfig` (kubelet.config.k8s.io v1, v1beta1, v1alpha1): schema,
+ * @kubelet-credential-provider/config: the kubelet's `CredentialProviderConfig` (kubelet.config.k8s.io v1, v1beta1, v1alpha1): schema,
  * loading and validation, kept exact to the kubelet 1.34 (`readCredentialProviderConfig`, `decode`
  * and `validateCredentialProviderConfig` in k8s.io/kubernetes pkg/credentialprovider/plugin).
  *
@@ -13,15 +13,16 @@
  * Required-ness (name, matchImages, defaultCacheDuration, tokenAttributes fields) is checked by
  * validation rather than decoding, so a missing field reads like the kubelet's validation error.
  *
- * The code lives in config/, one module per concern; this module is the one the rest of the
- * package imports, and lists its public names.
+ * One module per concern; this one lists the package's public names (see index.test.ts's export
+ * check). The simulator (kubelet-credential-sim) is built on it; so can be any tool that checks a
+ * node's config before the kubelet reads it.
  */
 
-export { parseConfig } from "./config/decode.ts";
-export type { ConfigIssue, FormatConfigIssueOptions } from "./config/issues.ts";
-export { assertNoConfigIssues, formatConfigIssue, formatConfigIssues } from "./config/issues.ts";
-export type { LoadedConfig } from "./config/load.ts";
-export { loadConfig } from "./config/load.ts";
+export { parseConfig } from "./decode.ts";
+export type { ConfigIssue, FormatConfigIssueOptions } from "./issues.ts";
+export { assertNoConfigIssues, formatConfigIssue, formatConfigIssues } from "./issues.ts";
+export type { LoadedConfig } from "./load.ts";
+export { loadConfig } from "./load.ts";
 export type {
   ConfigApiVersion,
   CredentialProvider,
@@ -29,17 +30,6 @@ export type {
   ExecEnvVar,
   ServiceAccountTokenAttributes,
   ServiceAccountTokenCacheType,
-} from "./config/schema.ts";
-export {
-  CONFIG_API_VERSION_V1,
-  CONFIG_API_VERSION_V1ALPHA1,
-  CONFIG_API_VERSION_V1BETA1,
-  configApiVersions,
-  credentialProviderConfigSchemas,
-  credentialProviderSchema,
-  execEnvVarSchema,
-  legacyCredentialProviderSchema,
-  serviceAccountTokenAttributesSchema,
-  serviceAccountTokenCacheTypes,
-} from "./config/schema.ts";
-export { validateConfig } from "./config/validate.ts";
+} from "./schema.ts";
+export { configApiVersions } from "./schema.ts";
+export { validateConfig } from "./validate.ts";

@@ -4,8 +4,9 @@
  * decoding reports. The YAML parser is imported only when a YAML document is met, so that
  * providers, which never read a config, do not load it at start-up.
  */
+
+import { goQuote as _goQuote } from "@kubelet-credential-provider/core/go";
 import type { Document, LineCounter } from "yaml";
-import { _goQuote } from "../_go-quote.ts";
 import { _messageOf } from "./_error-text.ts";
 
 export interface _Parsed {

@@ -2,11 +2,14 @@
  * Validation of a config, decoded or built in code. It is apart from decoding because the kubelet
  * checks required fields here, so a missing field reads like its validation error.
  */
-import { _byteSorted } from "../_go-bytes.ts";
-import { _goQuote } from "../_go-quote.ts";
-import { parseDurationNanos } from "../duration.ts";
-import { parseSchemelessUrl } from "../match.ts";
-import { API_VERSION_V1, apiVersions } from "../protocol.ts";
+
+import {
+  API_VERSION_V1,
+  apiVersions,
+  parseDurationNanos,
+  parseSchemelessUrl,
+} from "@kubelet-credential-provider/core";
+import { byteSorted as _byteSorted, goQuote as _goQuote } from "@kubelet-credential-provider/core/go";
 import { _durationError, _messageOf } from "./_error-text.ts";
 import { _qualifiedNameErrors } from "./_qualified-name.ts";
 import type { ConfigIssue } from "./issues.ts";

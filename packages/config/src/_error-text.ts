@@ -1,6 +1,6 @@
 /** Error texts the config modules share. */
 
-import { parseDurationNanos } from "../duration.ts";
+import { parseDurationNanos } from "@kubelet-credential-provider/core";
 
 /** What Go's time.ParseDuration would fail `text` with, or undefined when it parses. */
 export function _durationError(text: string): string | undefined {
