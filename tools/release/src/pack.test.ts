@@ -2,6 +2,7 @@
 // catches a broken package.
 
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,6 +20,7 @@ const run = promisify(execFile);
 
 const PUBLIC = [
   "@kubelet-credential-provider/acr",
+  "@kubelet-credential-provider/config",
   "@kubelet-credential-provider/core",
   "@kubelet-credential-provider/ecr",
   "@kubelet-credential-provider/gcp",
@@ -32,8 +34,29 @@ function messages(report: PackReport, check: Finding["check"]): string[] {
   return report.findings.filter((finding) => finding.check === check).map((finding) => finding.message);
 }
 
+describe("the Node each public package supports", () => {
+  it("is one floor, `>=X.Y.Z` in engines, and the `node` its unit tests run on is exactly that", () => {
+    const floors = workspace
+      .filter((pkg) => PUBLIC.includes(pkg.name))
+      .map((pkg) => {
+        const manifest = JSON.parse(readFileSync(join(pkg.dir, "package.json"), "utf8")) as {
+          engines?: { node?: string };
+          devDependencies?: Record<string, string>;
+        };
+        const floor = /^>=(\d+\.\d+\.\d+)$/.exec(manifest.engines?.node ?? "")?.[1];
+        return { name: pkg.name, floor, testedOn: manifest.devDependencies?.node };
+      });
+    expect(floors).toHaveLength(PUBLIC.length);
+    for (const { name, floor, testedOn } of floors) {
+      expect({ name, floor }).toEqual({ name, floor: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+      expect({ name, testedOn }).toEqual({ name, testedOn: floor });
+    }
+    expect(new Set(floors.map((f) => f.floor)).size).toBe(1);
+  });
+});
+
 describe("which packages a release publishes", () => {
-  it("is exactly the four public packages", () => {
+  it("is exactly the five public packages", () => {
     expect(reports.map((report) => report.name).sort()).toEqual(PUBLIC);
   });
 
@@ -157,6 +180,7 @@ describe("a broken package", () => {
         'bin: bin "ghost-provider" points at ./dist/ghost.js, which is not in the tarball',
         "metadata: no repository.url (npm provenance requires it)",
         "metadata: publishConfig.provenance is not true",
+        "metadata: no README.md (the package's npm page would be empty)",
       ]),
     );
   });

@@ -309,6 +309,9 @@ export async function checkTarball(
   for (const field of ["license", "description", "homepage", "bugs"]) {
     if (!manifest[field]) findings.push({ check: "metadata", message: `no ${field}` });
   }
+  if (!files.some((file) => /^README\.md$/i.test(file))) {
+    findings.push({ check: "metadata", message: "no README.md (the package's npm page would be empty)" });
+  }
 
   const publishDryRun = options.npmDryRun === false ? "not run" : await npmPublishDryRun(tarball, findings);
 

@@ -40,11 +40,12 @@ describe("tags", () => {
 });
 
 describe("publish order", () => {
-  it("puts core before the providers that depend on it", async () => {
+  it("puts core before the packages that depend on it", async () => {
     const order = publishOrder(await listPublicPackages()).map((pkg) => pkg.name);
     expect(order[0]).toBe("@kubelet-credential-provider/core");
     expect(order.slice(1).sort()).toEqual([
       "@kubelet-credential-provider/acr",
+      "@kubelet-credential-provider/config",
       "@kubelet-credential-provider/ecr",
       "@kubelet-credential-provider/gcp",
     ]);
@@ -66,7 +67,7 @@ describe("publish order", () => {
       log: () => {},
     });
     expect(tags).toEqual([]);
-    expect(asked.length).toBe(4);
+    expect(asked.length).toBe(5);
   });
 });
 
