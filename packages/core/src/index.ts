@@ -22,38 +22,27 @@ export type {
   PositionalSpec,
   StringFlag,
 } from "./args.ts";
-export { DEFAULT_DEADLINE_MS } from "./args.ts";
 /** A provider's version, from its package.json (or, in a standalone executable, from its build), and its `--version` line. */
 export { packageVersion, versionLine } from "./build-info.ts";
 export type { Provider, ProviderContext, ProviderDefinition } from "./define.ts";
 export { defineProvider } from "./define.ts";
-export {
-  formatDuration,
-  formatDurationNanos,
-  isValidDuration,
-  parseDuration,
-  parseDurationNanos,
-} from "./duration.ts";
+export { formatDurationNanos, parseDurationNanos } from "./duration.ts";
 export type { CloudCallErrorDetails, CloudFault, ErrorCode } from "./errors.ts";
 export {
   CloudCallError,
   CredentialProviderError,
-  cloudFaults,
-  describeErrorCode,
   errorCodeOf,
-  errorCodes,
-  exitCodeFor,
   isCloudCallError,
   isCredentialProviderError,
   networkErrorCodes,
   tlsErrorCodes,
 } from "./errors.ts";
 export type { ProviderIo } from "./harness.ts";
-export { MAX_REQUEST_BYTES, processIo, runProvider } from "./harness.ts";
+export { runProvider } from "./harness.ts";
 export type { HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } from "./http.ts";
 export { createHttpClient, createHttpResponse, DEFAULT_MAX_RESPONSE_BYTES } from "./http.ts";
 export type { ImageReference } from "./image.ts";
-export { normalizeImage, parseImage, registryHostOf, safeParseImage } from "./image.ts";
+export { parseImage, registryHostOf, safeParseImage } from "./image.ts";
 /** Where a JSON text is broken, for error messages that must not quote it (or differ by runtime). */
 export type { JsonErrorLocation } from "./json-error.ts";
 export { locateJsonError } from "./json-error.ts";
@@ -73,17 +62,11 @@ export type {
 } from "./protocol.ts";
 export {
   API_VERSION_V1,
-  API_VERSION_V1ALPHA1,
-  API_VERSION_V1BETA1,
   apiVersions,
-  authConfigSchema,
   cacheKeyTypes,
-  credentialProviderRequestSchema,
   credentialProviderResponseSchema,
-  isApiVersion,
 } from "./protocol.ts";
 export { proxyForUrl } from "./proxy.ts";
-export { decodeRequest, encodeResponse } from "./request.ts";
 export type { CacheDurationOptions } from "./sdk-helpers.ts";
 export {
   assertCredentialFresh,
