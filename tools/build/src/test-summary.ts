@@ -17,7 +17,12 @@ const dirs = ["packages", "examples", "tools"]
   .flatMap((group) =>
     existsSync(join(root, group)) ? readdirSync(join(root, group)).map((n) => join(root, group, n)) : [],
   )
-  .concat(join(root, "test-e2e"), join(root, "test-e2e/adversarial"), join(root, "conformance"));
+  .concat(
+    join(root, "test-e2e"),
+    join(root, "test-e2e/adversarial"),
+    join(root, "test-release"),
+    join(root, "conformance"),
+  );
 
 const total = { passed: 0, failed: 0, skipped: 0 };
 for (const dir of dirs.sort()) {

@@ -1,6 +1,8 @@
 // node tools/release/src/cli.ts                 pack every public package and report (exit 1 on problems)
-// node tools/release/src/cli.ts publish [--dry-run]
-//     publish what is not on npm yet, tag it <name>@<version>, push the tags (the release workflow)
+// node tools/release/src/cli.ts publish [--dry-run] [--no-provenance]
+//     publish what is not on npm yet, tag it <name>@<version>, push the tags (the release workflow);
+//     the registry is npm's (NPM_CONFIG_REGISTRY), and --no-provenance publishes without the CI's
+//     OIDC identity (the release rehearsal's local registry)
 // node tools/release/src/cli.ts github-release --tags '<json array>' [--dist dist/release] [--dry-run]
 //     one GitHub release per tag with the package's binaries and their SHA256SUMS (the release workflow)
 
@@ -15,6 +17,7 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     "dry-run": { type: "boolean", default: false },
+    "no-provenance": { type: "boolean", default: false },
     tags: { type: "string" },
     dist: { type: "string", default: join(repoRoot, "dist/release") },
     json: { type: "boolean", default: false },
@@ -33,7 +36,10 @@ try {
       process.exitCode = 1;
     }
   } else if (command === "publish") {
-    const tags = await publishUnpublished({ dryRun: values["dry-run"] });
+    const tags = await publishUnpublished({
+      dryRun: values["dry-run"],
+      provenance: !values["no-provenance"],
+    });
     console.log(tags.length ? `published: ${tags.join(", ")}` : "nothing to publish");
     await setOutput("published", String(tags.length > 0 && !values["dry-run"]));
     await setOutput("tags", JSON.stringify(tags));

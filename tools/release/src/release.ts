@@ -67,6 +67,11 @@ export async function isPublished(name: string, version: string): Promise<boolea
 export interface PublishOptions {
   root?: string;
   dryRun?: boolean;
+  /**
+   * Publish with npm provenance (default): needs the CI's OIDC identity. Off for a registry or a
+   * machine without one (the release rehearsal's local registry).
+   */
+  provenance?: boolean;
   /** Injected in tests. */
   isPublished?: (name: string, version: string) => Promise<boolean>;
   log?: (line: string) => void;
@@ -95,7 +100,8 @@ export async function publishUnpublished(options: PublishOptions = {}): Promise<
           `refusing to publish ${tag}:\n${report.findings.map((f) => `  ${f.check}: ${f.message}`).join("\n")}`,
         );
       }
-      const args = ["publish", tarball, "--access", "public", "--provenance", "--tag", "latest"];
+      const args = ["publish", tarball, "--access", "public", "--tag", "latest"];
+      args.push(options.provenance === false ? "--provenance=false" : "--provenance");
       if (options.dryRun) args.push("--dry-run");
       log(`npm ${args.join(" ")}`);
       await run("npm", args, { cwd: pkg.dir, maxBuffer: 64 * 1024 * 1024 });

@@ -1,0 +1,286 @@
+/**
+ * The release rehearsal: the whole path a maintainer takes, minus the internet.
+ *
+ * On a scratch copy of this work tree (a git repository of its own, with an origin): a changeset
+ * for every public package, `changeset version`, the commit, `pnpm build:release`'s build (the
+ * packages, and the executables for every architecture this machine can run), and the release
+ * tool's `publish` (the pack checks, then `npm publish` of each package, then the tags, pushed) to
+ * a real npm registry on loopback (Verdaccio). Then, as a user: in an empty directory outside the
+ * workspace, `npm install` of each provider from that registry, its `bin` run on the lowest Node
+ * the packages support against the cloud emulator; and, as a node: the release assets served over
+ * HTTPS on loopback, installed by install.sh into a bin dir and a kubelet config.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
+import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Mirror, productionClosure, type Registry, startMirror, startVerdaccio } from "./registry.ts";
+import { recordSummary } from "./summary.ts";
+import { git, repoRoot, run, type Scratch, scratchCopy } from "./workspace.ts";
+
+const SCOPE = "@kubelet-credential-provider/";
+const PROVIDERS = [
+  { pkg: `${SCOPE}ecr`, bin: "ecr-credential-provider", short: "ecr" },
+  { pkg: `${SCOPE}acr`, bin: "acr-credential-provider", short: "acr" },
+  { pkg: `${SCOPE}gcp`, bin: "auth-provider-gcp", short: "gcp" },
+] as const;
+const ARCH = process.arch === "arm64" ? "arm64" : "amd64";
+/** KEEP_REHEARSAL=1 leaves the scratch copy and the users' directories in place, to look into. */
+const keep = process.env.KEEP_REHEARSAL === "1";
+
+/** The lowest Node the packages support: the core package's own `node`, which its tests run on. */
+const floorNode = realpathSync(join(repoRoot, "packages/core/node_modules/.bin/node"));
+const floorVersion = execFileSync(floorNode, ["--version"], { encoding: "utf8" }).trim();
+
+interface Manifest {
+  name: string;
+  version: string;
+  private?: boolean;
+}
+
+const work = mkdtempSync(join(tmpdir(), "kcp-rehearsal-"));
+let scratch: Scratch;
+let mirror: Mirror | undefined;
+let registry: Registry | undefined;
+let emulator: Emulator | undefined;
+let publicPackages: Array<Manifest & { dir: string }> = [];
+const before = new Map<string, string>();
+let published: string[] = [];
+
+/** The repo's scripts run on its Node 24 (the root `node` devDependency), as `pnpm` runs them. */
+const scriptEnv = () => ({
+  ...process.env,
+  PATH: `${join(scratch.dir, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+  TURBO_TELEMETRY_DISABLED: "1",
+  DO_NOT_TRACK: "1",
+});
+/** npm, pointed at the local registry, with a cache of its own. */
+const npmEnv = (cache: string) => ({
+  ...process.env,
+  NPM_CONFIG_USERCONFIG: registry?.npmrc ?? "",
+  NPM_CONFIG_CACHE: join(work, cache),
+  NPM_CONFIG_UPDATE_NOTIFIER: "false",
+  NPM_CONFIG_AUDIT: "false",
+  NPM_CONFIG_FUND: "false",
+});
+
+beforeAll(async () => {
+  scratch = scratchCopy(work);
+  const manifests = readdirSync(join(scratch.dir, "packages")).map((name) => {
+    const dir = join(scratch.dir, "packages", name);
+    return { ...(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest), dir };
+  });
+  publicPackages = manifests.filter((m) => !m.private);
+  for (const m of publicPackages) before.set(m.name, m.version);
+
+  // 1. What a release PR does: a changeset per package, `changeset version`, the commit.
+  writeFileSync(
+    join(scratch.dir, ".changeset", "release-rehearsal.md"),
+    `---\n${publicPackages.map((m) => `"${m.name}": patch`).join("\n")}\n---\n\nThe release rehearsal.\n`,
+  );
+  await run("changeset", ["version"], { cwd: scratch.dir, env: scriptEnv() });
+  git(scratch.dir, "add", "-A");
+  git(scratch.dir, "commit", "--quiet", "-m", "Version packages");
+  for (const m of publicPackages) {
+    m.version = (JSON.parse(readFileSync(join(m.dir, "package.json"), "utf8")) as Manifest).version;
+  }
+
+  // 2. The build, as the release workflow runs it.
+  await run("node", ["tools/build/src/cli.ts", "--release=auto"], { cwd: scratch.dir, env: scriptEnv() });
+
+  // 3. The registry, and the release tool's publish to it.
+  const closure = productionClosure(
+    publicPackages.map((m) => m.dir),
+    (name) => name.startsWith(SCOPE),
+  );
+  mirror = await startMirror(closure, work);
+  registry = await startVerdaccio(mirror.url, work);
+  const publish = await run("node", ["tools/release/src/cli.ts", "publish", "--no-provenance"], {
+    cwd: scratch.dir,
+    env: { ...scriptEnv(), ...npmEnv("npm-cache-publish") },
+  });
+  published = /published: (.*)/.exec(publish.stdout)?.[1]?.split(", ") ?? [];
+
+  emulator = await startEmulator();
+}, 1_200_000);
+
+afterAll(async () => {
+  await emulator?.close();
+  await registry?.close();
+  await mirror?.close();
+  if (!keep) rmSync(work, { recursive: true, force: true });
+});
+
+describe("a maintainer's release", () => {
+  it("bumps every public package once, dependents' ranges with them", () => {
+    expect(publicPackages.map((m) => m.name).sort()).toEqual(
+      ["acr", "config", "core", "ecr", "gcp"].map((name) => `${SCOPE}${name}`),
+    );
+    for (const m of publicPackages) {
+      const [major, minor, patch] = (before.get(m.name) ?? "").split(".").map(Number);
+      expect(m.version, m.name).toBe(`${major}.${minor}.${(patch ?? 0) + 1}`);
+      expect(readFileSync(join(m.dir, "CHANGELOG.md"), "utf8")).toContain(`## ${m.version}`);
+    }
+  });
+
+  it("publishes every public package to the registry and pushes a tag for each", async () => {
+    const tags = publicPackages.map((m) => `${m.name}@${m.version}`).sort();
+    expect([...published].sort()).toEqual(tags);
+    const pushed = git(scratch.dir, "ls-remote", "--tags", "origin")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.replace(/^.*refs\/tags\//, ""))
+      .sort();
+    expect(pushed).toEqual(tags);
+    for (const m of publicPackages) {
+      const view = await run("npm", ["view", `${m.name}@${m.version}`, "version"], {
+        cwd: work,
+        env: npmEnv("npm-cache-view"),
+      });
+      expect(view.stdout.trim()).toBe(m.version);
+    }
+  });
+
+  it("builds the release binaries with the new versions and the release commit", () => {
+    const sums = readFileSync(join(scratch.dir, "dist/release/SHA256SUMS"), "utf8");
+    const commit = git(scratch.dir, "rev-parse", "--short=12", "HEAD").trim();
+    for (const { pkg, bin } of PROVIDERS) {
+      expect(sums).toContain(`${bin}-linux-${ARCH}`);
+      const version = spawnSync(join(scratch.dir, `dist/release/${bin}-linux-${ARCH}`), ["--version"], {
+        encoding: "utf8",
+      });
+      expect(version.stdout).toBe(`${bin} ${versionOf(pkg)} (${commit}, linux/${ARCH})\n`);
+    }
+  });
+});
+
+describe.each(PROVIDERS)("a user's npm install of $pkg", ({ pkg, bin }) => {
+  let dir: string;
+  let setup: NodeSetup;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), `kcp-rehearsal-user-${bin}-`));
+    await run("npm", ["install", `${pkg}@${versionOf(pkg)}`], { cwd: dir, env: npmEnv(`npm-cache-${bin}`) });
+    const found = nodeSetups(emulator as Emulator).find((s) => s.name === bin);
+    if (!found) throw new Error(`the emulator has no node set-up for ${bin}`);
+    setup = found;
+  }, 300_000);
+  afterAll(() => {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The installed bin, on PATH with nothing but the lowest supported Node. */
+  const runBin = (args: string[], input?: string) =>
+    run(join(dir, "node_modules/.bin", bin), args, {
+      cwd: dir,
+      input,
+      timeout: 60_000,
+      check: false,
+      env: { ...setup.env, PATH: `${dirname(floorNode)}:/usr/bin:/bin` },
+    });
+
+  it("installs it and core from the local registry at the released versions", () => {
+    const installed = (name: string) =>
+      (JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")) as Manifest).version;
+    expect(installed(pkg)).toBe(versionOf(pkg));
+    expect(installed(`${SCOPE}core`)).toBe(versionOf(`${SCOPE}core`));
+    expect(existsSync(join(dir, "node_modules", "@kubelet-credential-provider", "config"))).toBe(false);
+  });
+
+  it("runs its bin on the lowest supported Node", async () => {
+    const version = await runBin(["--version"]);
+    expect({ stdout: version.stdout, stderr: version.stderr }).toEqual({
+      stdout: `${bin} ${versionOf(pkg)} (node ${floorVersion}, linux/${ARCH})\n`,
+      stderr: "",
+    });
+    const request = JSON.stringify({
+      kind: "CredentialProviderRequest",
+      apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+      image: setup.image,
+    });
+    const answer = await runBin(setup.args, request);
+    expect(answer.stderr).toBe("");
+    expect(answer.status).toBe(0);
+    const response = JSON.parse(answer.stdout) as {
+      auth: Record<string, { username: string; password: string }>;
+    };
+    const registryHost = setup.image.split("/")[0] as string;
+    const credential = Object.entries(response.auth).find(([key]) =>
+      registryHost.endsWith(key.split("/")[0] ?? ""),
+    );
+    expect(credential?.[1].username).toBeTruthy();
+    expect(credential?.[1].password).toBeTruthy();
+    recordSummary({ kind: "npm", name: pkg, version: versionOf(pkg), node: floorVersion });
+  });
+});
+
+describe("a node's install of the release assets", () => {
+  it("install.sh fetches them over HTTPS, verifies them and writes the kubelet config", async () => {
+    const e = emulator as Emulator;
+    const assets = join(scratch.dir, "dist/release");
+    e.route(
+      { id: "release.assets", host: "127.0.0.1", method: ["GET", "HEAD"], path: /^\/release\/[^/]+$/ },
+      (request) => {
+        const file = join(assets, request.path.slice("/release/".length));
+        if (!existsSync(file)) return { status: 404, body: "no such asset\n" };
+        return {
+          status: 200,
+          headers: { "content-type": "application/octet-stream" },
+          body: readFileSync(file),
+        };
+      },
+    );
+    const node = mkdtempSync(join(work, "node-"));
+    const source = `https://127.0.0.1:${new URL(e.httpsUrl).port}/release/`;
+    const install = await run(
+      "sh",
+      [
+        join(scratch.dir, "tools/install/install.sh"),
+        "--provider",
+        "ecr,acr,gcp",
+        "--source",
+        source,
+        "--bin-dir",
+        join(node, "bin"),
+        "--config",
+        join(node, "credential-provider-config.yaml"),
+      ],
+      {
+        cwd: node,
+        env: { PATH: "/usr/bin:/bin", CURL_CA_BUNDLE: e.caFile, SSL_CERT_FILE: e.caFile, TMPDIR: node },
+      },
+    );
+    expect(install.status).toBe(0);
+    const config = readFileSync(join(node, "credential-provider-config.yaml"), "utf8");
+    const commit = git(scratch.dir, "rev-parse", "--short=12", "HEAD").trim();
+    for (const { pkg, bin } of PROVIDERS) {
+      expect(config).toContain(`name: ${bin}`);
+      const version = spawnSync(join(node, "bin", bin), ["--version"], { encoding: "utf8", env: {} });
+      expect(version.stdout).toBe(`${bin} ${versionOf(pkg)} (${commit}, linux/${ARCH})\n`);
+    }
+    recordSummary({ kind: "assets", names: PROVIDERS.map((p) => p.bin), arch: ARCH, source: "HTTPS" });
+    recordSummary({
+      kind: "registry",
+      verdaccio: registry?.version ?? "?",
+      mirrored: mirror?.packages ?? 0,
+      published: [...published].sort(),
+    });
+  });
+});
+
+function versionOf(name: string): string {
+  const found = publicPackages.find((m) => m.name === name);
+  if (!found) throw new Error(`${name} is not a public package`);
+  return found.version;
+}
