@@ -7,6 +7,7 @@
 import { parseDurationNanos } from "./duration.ts";
 import { CredentialProviderError } from "./errors.ts";
 
+/** A flag with a value (`--flag VALUE` or `--flag=VALUE`). */
 export interface StringFlag {
   type: "string";
   description: string;
@@ -17,6 +18,7 @@ export interface StringFlag {
   short?: string;
 }
 
+/** A flag without a value (`--flag`, or `--flag=false`). */
 export interface BooleanFlag {
   type: "boolean";
   description: string;
@@ -32,7 +34,9 @@ export interface ListFlag {
   short?: string;
 }
 
+/** One flag of a provider's command line: a string, a boolean or a list. */
 export type FlagSpec = StringFlag | BooleanFlag | ListFlag;
+/** A provider's flags, by name (without the leading `--`). */
 export type FlagSpecs = Record<string, FlagSpec>;
 
 /** The parsed value of each declared flag. */
@@ -46,6 +50,7 @@ export type FlagValues<F extends FlagSpecs> = {
         : string | undefined;
 };
 
+/** A positional argument of a provider's command line (ACR's azure.json path, say). */
 export interface PositionalSpec {
   name: string;
   description: string;
@@ -61,6 +66,7 @@ export interface ParsedArgs<F extends FlagSpecs> {
   deadlineMs: number;
 }
 
+/** What the command line of a provider takes: its flags and positional arguments. */
 export interface ArgsSpec<F extends FlagSpecs> {
   flags: F;
   positionals: readonly PositionalSpec[];

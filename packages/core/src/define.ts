@@ -31,6 +31,9 @@ export interface ProviderContext<F extends FlagSpecs = FlagSpecs> {
   env: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * What a vendor writes: the provider's name, version, description, flags and `getCredentials`.
+ */
 export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
   /** The executable's name, as the kubelet config's `providers[].name` gives it. */
   name: string;
@@ -54,6 +57,9 @@ export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
   ): Promise<CredentialProviderResult> | CredentialProviderResult;
 }
 
+/**
+ * A provider as `defineProvider` returns it, its defaults filled in: what `runProvider` runs.
+ */
 export interface Provider<F extends FlagSpecs = FlagSpecs> extends ProviderDefinition<F> {
   flags: F;
   positionals: readonly PositionalSpec[];

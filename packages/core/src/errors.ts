@@ -17,6 +17,7 @@ export const errorCodes = [
   "INTERNAL",
 ] as const;
 
+/** The codes of `CredentialProviderError`: what kind of failure it is. */
 export type ErrorCode = (typeof errorCodes)[number];
 
 const labels: Record<ErrorCode, string> = {
@@ -33,6 +34,10 @@ const labels: Record<ErrorCode, string> = {
   INTERNAL: "internal error",
 };
 
+/**
+ * The error a provider throws to fail with a clear message: its `code` decides the message's
+ * prefix, and the harness prints it on one stderr line and exits 1.
+ */
 export class CredentialProviderError extends Error {
   override readonly name = "CredentialProviderError";
   readonly code: ErrorCode;
@@ -61,6 +66,10 @@ export const cloudFaults = [
   "expired",
 ] as const;
 
+/**
+ * How a cloud call failed: throttled, a server error, a timeout, TLS, a malformed answer, and so
+ * on.
+ */
 export type CloudFault = (typeof cloudFaults)[number];
 
 const faultCodes: Record<CloudFault, ErrorCode> = {
@@ -77,6 +86,7 @@ const faultCodes: Record<CloudFault, ErrorCode> = {
   expired: "INVALID_RESPONSE",
 };
 
+/** What a failed cloud call was and how it failed, as `CloudCallError` reports it. */
 export interface CloudCallErrorDetails {
   /** The endpoint in words: `ECR GetAuthorizationToken (us-west-2)`, `IMDS token`. */
   endpoint: string;
@@ -123,10 +133,12 @@ export class CloudCallError extends CredentialProviderError {
   }
 }
 
+/** Whether `value` is a `CloudCallError`. */
 export function isCloudCallError(value: unknown): value is CloudCallError {
   return value instanceof CloudCallError;
 }
 
+/** Whether `value` is a `CredentialProviderError` (a `CloudCallError` is one). */
 export function isCredentialProviderError(value: unknown): value is CredentialProviderError {
   return value instanceof CredentialProviderError;
 }

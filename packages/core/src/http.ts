@@ -30,6 +30,7 @@ import type { SecretRegistry } from "./secrets.ts";
 /** The default cap on a response body. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
+/** Options of one request: method, headers, body, and how to time, retry and name it. */
 export interface HttpRequestOptions {
   method?: string;
   headers?: Record<string, string>;
@@ -63,6 +64,10 @@ export interface HttpRequestOptions {
   ca?: string | Uint8Array;
 }
 
+/**
+ * An answer of any status: the client returns 4xx answers for the provider to judge, and retries or
+ * fails on 429 and 5xx itself.
+ */
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
@@ -74,10 +79,15 @@ export interface HttpResponse {
   json(): unknown;
 }
 
+/**
+ * The outbound HTTP client (see `createHttpClient`): one `request` method, retries and timeouts
+ * included.
+ */
 export interface HttpClient {
   request(url: string | URL, options?: HttpRequestOptions): Promise<HttpResponse>;
 }
 
+/** Options of `createHttpClient`. */
 export interface HttpClientOptions {
   userAgent: string;
   signal?: AbortSignal;
@@ -139,6 +149,11 @@ function _warnUnreadableExtraCa(env: NodeJS.ProcessEnv, log: Logger | undefined)
 // A name that does not resolve will not resolve a second later either.
 const _FINAL_CONNECTION_CODES = new Set(["ENOTFOUND"]);
 
+/**
+ * The outbound HTTP client a provider is given as `context.http`, for tests and for tools: every
+ * request with a timeout, retries of throttling and server errors inside the deadline, the proxy
+ * settings of the environment, a size cap on answers, and errors that name the endpoint.
+ */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const env = options.env ?? process.env;
   const random = options.random ?? Math.random;

@@ -5,10 +5,14 @@
  */
 import type { SecretRegistry } from "./secrets.ts";
 
+/** Where log lines go: stderr in a provider, anything with `write` in a test. */
 export interface LogSink {
   write(chunk: string): unknown;
 }
 
+/**
+ * The logger of `context.log`: `v(level, message)` logs at a klog verbosity, the others always.
+ */
 export interface Logger {
   /** The `-v` level the provider runs at. */
   readonly verbosity: number;
@@ -21,6 +25,7 @@ export interface Logger {
   error(message: string): void;
 }
 
+/** Options of `createLogger`. */
 export interface LoggerOptions {
   name: string;
   verbosity: number;
@@ -30,6 +35,10 @@ export interface LoggerOptions {
   pid?: number;
 }
 
+/**
+ * The stderr logger a provider is given as `context.log`: klog-style verbosity, one line per
+ * message, every registered secret masked.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const { name, verbosity, secrets, sink } = options;
   const now = options.now ?? (() => new Date());

@@ -13,6 +13,7 @@ import { CredentialProviderError } from "./errors.ts";
 /** Registry host (lower case) → the provider's registry whose credentials it gets. */
 export type RegistryMirrors<T> = ReadonlyMap<string, T>;
 
+/** Options of `parseRegistryMirrors`: how to tell a TARGET that is the provider's own registry, and words for its errors. */
 export interface RegistryMirrorOptions<T extends { host: string }> {
   /** The provider's own registry for a TARGET host, or undefined when it is not one. */
   parseTarget(host: string): T | undefined;

@@ -10,14 +10,17 @@
 import * as z from "zod/mini";
 import { isValidDuration } from "./duration.ts";
 
+/** The kubelet's current protocol version, `credentialprovider.kubelet.k8s.io/v1`. */
 export const API_VERSION_V1 = "credentialprovider.kubelet.k8s.io/v1";
 export const API_VERSION_V1BETA1 = "credentialprovider.kubelet.k8s.io/v1beta1";
 export const API_VERSION_V1ALPHA1 = "credentialprovider.kubelet.k8s.io/v1alpha1";
 
 /** Every apiVersion a provider answers in, newest first. */
 export const apiVersions = [API_VERSION_V1, API_VERSION_V1BETA1, API_VERSION_V1ALPHA1] as const;
+/** A protocol version the harness serves: v1, v1beta1 or v1alpha1. */
 export type ApiVersion = (typeof apiVersions)[number];
 
+/** The values of a response's `cacheKeyType`: how the kubelet keys the cached answer. */
 export const cacheKeyTypes = ["Image", "Registry", "Global"] as const;
 /** How the kubelet keys the cached answer: per image, per registry host, or for every image. */
 export type CacheKeyType = (typeof cacheKeyTypes)[number];
@@ -34,6 +37,10 @@ export const credentialProviderRequestSchema = z.object({
   serviceAccountToken: z.optional(z.string()),
   serviceAccountAnnotations: z.optional(z.record(z.string(), z.string())),
 });
+/**
+ * What the kubelet writes to a provider's stdin: the image, and in service-account mode the pod's
+ * service account token and annotations.
+ */
 export type CredentialProviderRequest = z.infer<typeof credentialProviderRequestSchema>;
 
 /** One credential, as the kubelet decodes `AuthConfig`: no other field (not even `email`). */
@@ -41,6 +48,7 @@ export const authConfigSchema = z.strictObject({
   username: z.string(),
   password: z.string(),
 });
+/** One registry credential in a response: `username` and `password`. */
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 
 const goDuration = z
@@ -55,6 +63,10 @@ export const credentialProviderResponseSchema = z.strictObject({
   cacheDuration: z.optional(goDuration),
   auth: z.optional(z.record(z.string(), authConfigSchema)),
 });
+/**
+ * What a provider answers on stdout: the credentials by registry or image key, and how long the
+ * kubelet may cache them.
+ */
 export type CredentialProviderResponse = z.infer<typeof credentialProviderResponseSchema>;
 
 /**

@@ -2,11 +2,13 @@
 import { formatDuration } from "./duration.ts";
 import { CloudCallError } from "./errors.ts";
 
+/** Options of `cacheDurationUntil`: the share of the remaining validity, a cap, and the clock (tests). */
 export interface CacheDurationOptions {
   /** Share of the remaining validity the kubelet may cache for. Default 0.5, as the ECR plugin does. */
   fraction?: number;
   /** Upper bound in seconds. */
   maxSeconds?: number;
+  /** The time to count from, in ms since the epoch; default now. */
   now?: number;
 }
 
