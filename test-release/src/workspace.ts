@@ -99,11 +99,15 @@ export function run(
   options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number; input?: string; check?: boolean },
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeout ?? 600_000);
     child.once("error", (error) => {
       clearTimeout(timer);
@@ -119,6 +123,11 @@ export function run(
       }
       resolvePromise({ stdout, stderr, status });
     });
-    child.stdin.end(options.input ?? "");
+    if (child.stdin) {
+      // A command that exits without reading all its input (a usage error) is judged by its exit
+      // status, not by the pipe it left.
+      child.stdin.on("error", () => {});
+      child.stdin.end(options.input);
+    }
   });
 }
