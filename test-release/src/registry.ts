@@ -68,28 +68,6 @@ export async function startMirror(packages: Map<string, string>, workDir: string
   mkdirSync(tarballs, { recursive: true });
   const packuments = new Map<string, { name: string; versions: Record<string, Manifest> }>();
   const files = new Map<string, string>();
-  const dirs = [...packages.values()];
-  // An installed package directory holds what was published, as it was published: packed the way
-  // npm packs (everything under `package/`). Not `npm pack`, which fails on some of these.
-  const packed: Array<{ filename: string }> = [];
-  for (const dir of dirs) {
-    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest;
-    const filename = `${manifest.name.replace(/^@/, "").replace("/", "-")}-${manifest.version}.tgz`;
-    await run(
-      "tar",
-      // pnpm's store hard-links identical files, which npm would not extract from a tarball.
-      [
-        "-czf",
-        join(tarballs, filename),
-        "--hard-dereference",
-        "--owner=0",
-        "--group=0",
-        "--numeric-owner",
-      ].concat(["--exclude=./node_modules", "--transform=s,^\\.,package,", "-C", dir, "."]),
-      { cwd: workDir },
-    );
-    packed.push({ filename });
-  }
   const server: Server = createServer((request, response) => {
     // `/@scope%2fname` and `/@scope/name` alike, and however many slashes the client joins with.
     const path = `/${decodeURIComponent(new URL(request.url ?? "/", "http://mirror").pathname).replace(/^\/+/, "")}`;
@@ -111,13 +89,26 @@ export async function startMirror(packages: Map<string, string>, workDir: string
   });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  dirs.forEach((dir, i) => {
-    const entry = packed[i];
-    if (!entry) throw new Error(`npm pack gave no tarball for ${dir}`);
+  for (const dir of packages.values()) {
     const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest;
-    const tarball = join(tarballs, entry.filename);
+    const filename = `${manifest.name.replace(/^@/, "").replace("/", "-")}-${manifest.version}.tgz`;
+    const tarball = join(tarballs, filename);
+    // An installed package directory holds what was published: packed as npm packs it (under
+    // `package/`). Not with `npm pack`, which fails on some of these ("Exit handler never called"),
+    // and with pnpm's hard links dereferenced: npm does not extract links from a tarball.
+    await run(
+      "tar",
+      ["-czf", tarball, "--hard-dereference", "--owner=0", "--group=0", "--numeric-owner"].concat([
+        "--exclude=./node_modules",
+        "--transform=s,^\\.,package,",
+        "-C",
+        dir,
+        ".",
+      ]),
+      { cwd: workDir },
+    );
     const bytes = readFileSync(tarball);
-    const path = `/${manifest.name}/-/${entry.filename}`;
+    const path = `/${manifest.name}/-/${filename}`;
     files.set(path, tarball);
     const packument = packuments.get(manifest.name) ?? { name: manifest.name, versions: {} };
     packument.versions[manifest.version] = {
@@ -129,10 +120,10 @@ export async function startMirror(packages: Map<string, string>, workDir: string
       },
     };
     packuments.set(manifest.name, packument);
-  });
+  }
   return {
     url,
-    packages: dirs.length,
+    packages: packages.size,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }
