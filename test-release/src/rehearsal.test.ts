@@ -11,20 +11,14 @@
  * HTTPS on loopback, installed by install.sh into a bin dir and a kubelet config.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCommit } from "../../tools/build/src/commit.ts";
+import { listWorkspacePackages, type WorkspacePackage } from "../../tools/release/src/pack.ts";
 import { type Mirror, productionClosure, type Registry, startMirror, startVerdaccio } from "./registry.ts";
 import { recordSummary } from "./summary.ts";
 import { git, repoRoot, run, type Scratch, scratchCopy } from "./workspace.ts";
@@ -46,7 +40,6 @@ const floorVersion = execFileSync(floorNode, ["--version"], { encoding: "utf8" }
 interface Manifest {
   name: string;
   version: string;
-  private?: boolean;
 }
 
 const work = mkdtempSync(join(tmpdir(), "kcp-rehearsal-"));
@@ -54,7 +47,9 @@ let scratch: Scratch;
 let mirror: Mirror | undefined;
 let registry: Registry | undefined;
 let emulator: Emulator | undefined;
-let publicPackages: Array<Manifest & { dir: string }> = [];
+let publicPackages: WorkspacePackage[] = [];
+/** The commit the build named (tools/build's rule), which `--version` must print. */
+let releaseCommit = "";
 const before = new Map<string, string>();
 let published: string[] = [];
 
@@ -76,12 +71,8 @@ const npmEnv = (cache: string) => ({
 });
 
 beforeAll(async () => {
-  scratch = scratchCopy(work);
-  const manifests = readdirSync(join(scratch.dir, "packages")).map((name) => {
-    const dir = join(scratch.dir, "packages", name);
-    return { ...(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest), dir };
-  });
-  publicPackages = manifests.filter((m) => !m.private);
+  scratch = await scratchCopy(work);
+  publicPackages = (await listWorkspacePackages(scratch.dir)).filter((m) => !m.private);
   for (const m of publicPackages) before.set(m.name, m.version);
 
   // 1. What a release PR does: a changeset per package, `changeset version`, the commit.
@@ -98,6 +89,7 @@ beforeAll(async () => {
 
   // 2. The build, as the release workflow runs it.
   await run("node", ["tools/build/src/cli.ts", "--release=auto"], { cwd: scratch.dir, env: scriptEnv() });
+  releaseCommit = buildCommit(scratch.dir);
 
   // 3. The registry, and the release tool's publish to it.
   const closure = productionClosure(
@@ -154,13 +146,12 @@ describe("a maintainer's release", () => {
 
   it("builds the release binaries with the new versions and the release commit", () => {
     const sums = readFileSync(join(scratch.dir, "dist/release/SHA256SUMS"), "utf8");
-    const commit = git(scratch.dir, "rev-parse", "--short=12", "HEAD").trim();
     for (const { pkg, bin } of PROVIDERS) {
       expect(sums).toContain(`${bin}-linux-${ARCH}`);
       const version = spawnSync(join(scratch.dir, `dist/release/${bin}-linux-${ARCH}`), ["--version"], {
         encoding: "utf8",
       });
-      expect(version.stdout).toBe(`${bin} ${versionOf(pkg)} (${commit}, linux/${ARCH})\n`);
+      expect(version.stdout).toBe(`${bin} ${versionOf(pkg)} (${releaseCommit}, linux/${ARCH})\n`);
     }
   });
 });
@@ -263,11 +254,10 @@ describe("a node's install of the release assets", () => {
     );
     expect(install.status).toBe(0);
     const config = readFileSync(join(node, "credential-provider-config.yaml"), "utf8");
-    const commit = git(scratch.dir, "rev-parse", "--short=12", "HEAD").trim();
     for (const { pkg, bin } of PROVIDERS) {
       expect(config).toContain(`name: ${bin}`);
       const version = spawnSync(join(node, "bin", bin), ["--version"], { encoding: "utf8", env: {} });
-      expect(version.stdout).toBe(`${bin} ${versionOf(pkg)} (${commit}, linux/${ARCH})\n`);
+      expect(version.stdout).toBe(`${bin} ${versionOf(pkg)} (${releaseCommit}, linux/${ARCH})\n`);
     }
     recordSummary({ kind: "assets", names: PROVIDERS.map((p) => p.bin), arch: ARCH, source: "HTTPS" });
     recordSummary({

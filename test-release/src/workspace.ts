@@ -9,10 +9,11 @@
  * where the installed packages are. So the copy needs no install, and no network.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, symlinkSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { listWorkspacePackages, repoRoot } from "../../tools/release/src/pack.ts";
 
-export const repoRoot = resolve(import.meta.dirname, "../..");
+export { repoRoot };
 
 export interface Scratch {
   dir: string;
@@ -29,7 +30,7 @@ const GIT_ENV = {
   GIT_CONFIG_GLOBAL: "/dev/null",
 };
 
-export function scratchCopy(into: string): Scratch {
+export async function scratchCopy(into: string): Promise<Scratch> {
   const dir = join(into, "repo");
   const origin = join(into, "origin.git");
   const files = execFileSync("git", ["ls-files", "-z", "-co", "--exclude-standard"], {
@@ -46,10 +47,10 @@ export function scratchCopy(into: string): Scratch {
     copyFileSync(from, join(dir, file));
   }
   symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
-  for (const pkg of workspacePackageDirs()) {
-    const modules = join(repoRoot, pkg, "node_modules");
+  for (const pkg of await listWorkspacePackages(repoRoot)) {
+    const modules = join(pkg.dir, "node_modules");
     if (existsSync(modules) && lstatSync(modules).isDirectory()) {
-      execFileSync("cp", ["-a", modules, join(dir, pkg)]);
+      execFileSync("cp", ["-a", modules, join(dir, relative(repoRoot, pkg.dir))]);
     }
   }
   git(into, "init", "--quiet", "--bare", origin);
@@ -62,25 +63,6 @@ export function scratchCopy(into: string): Scratch {
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, ...GIT_ENV } });
-}
-
-/** The workspace's package directories, relative to the root, from pnpm-workspace.yaml's globs. */
-export function workspacePackageDirs(root = repoRoot): string[] {
-  const yaml = readFileSync(join(root, "pnpm-workspace.yaml"), "utf8");
-  const block = /^packages:\n((?:\s+- .+\n)+)/m.exec(yaml)?.[1] ?? "";
-  return block
-    .split("\n")
-    .map((line) => line.replace(/^\s+- /, "").trim())
-    .filter(Boolean)
-    .flatMap((glob) => {
-      if (!glob.endsWith("/*")) return [glob];
-      const parent = glob.slice(0, -2);
-      return execFileSync("ls", [join(root, parent)], { encoding: "utf8" })
-        .split("\n")
-        .filter(Boolean)
-        .map((name) => `${parent}/${name}`)
-        .filter((dir) => existsSync(join(root, dir, "package.json")));
-    });
 }
 
 export interface RunResult {
