@@ -51,7 +51,7 @@ function _arm64Wrappers(): string {
 const sim = join(binDir, "kubelet-credential-sim");
 const testdata = resolve(import.meta.dirname, "../testdata");
 
-/** One entry of `lookup --output json` (see tools/kubelet-sim/README.md). */
+/** One entry of `lookup --output json` (see packages/kubelet-sim/README.md). */
 export interface LookupEntry {
   image: string;
   normalizedImage: string | null;

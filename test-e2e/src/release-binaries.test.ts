@@ -19,7 +19,7 @@ import { join, resolve } from "node:path";
 import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCommit } from "../../tools/build/src/commit.ts";
+import { buildCommit } from "../../packages/build/src/commit.ts";
 
 const releaseDir = resolve(import.meta.dirname, "../../dist/release");
 const qemu = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"];
@@ -32,7 +32,9 @@ const PROVIDERS = ["ecr-credential-provider", "acr-credential-provider", "auth-p
 type ProviderName = (typeof PROVIDERS)[number];
 const SIM = "kubelet-credential-sim";
 const SIM_VERSION = (
-  JSON.parse(readFileSync(resolve(import.meta.dirname, "../../tools/kubelet-sim/package.json"), "utf8")) as {
+  JSON.parse(
+    readFileSync(resolve(import.meta.dirname, "../../packages/kubelet-sim/package.json"), "utf8"),
+  ) as {
     version: string;
   }
 ).version;

@@ -25,9 +25,14 @@ interface Manifest {
 
 /**
  * Every package `dirs` depend on in production, transitively, as installed here (name@version to
- * its directory), skipping those `skip` says (the workspace's own).
+ * its directory), skipping those `skip` says (the workspace's own); and the installed packages
+ * `extras` with theirs (what a reader installs beside ours: TypeScript, Node's types).
  */
-export function productionClosure(dirs: string[], skip: (name: string) => boolean): Map<string, string> {
+export function productionClosure(
+  dirs: string[],
+  skip: (name: string) => boolean,
+  extras: string[] = [],
+): Map<string, string> {
   const found = new Map<string, string>();
   const visit = (dir: string, root: boolean) => {
     const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest;
@@ -45,6 +50,7 @@ export function productionClosure(dirs: string[], skip: (name: string) => boolea
     }
   };
   for (const dir of dirs) visit(dir, true);
+  for (const dir of extras) visit(realpathSync(dir), false);
   return found;
 }
 

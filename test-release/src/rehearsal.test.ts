@@ -7,8 +7,9 @@
  * tool's `publish` (the pack checks, then `npm publish` of each package, then the tags, pushed) to
  * a real npm registry on loopback (Verdaccio). Then, as a user: in an empty directory outside the
  * workspace, `npm install` of each provider from that registry, its `bin` run on the lowest Node
- * the packages support against the cloud emulator; and, as a node: the release assets served over
- * HTTPS on loopback, installed by install.sh into a bin dir and a kubelet config.
+ * the packages support against the cloud emulator; as a node: the release assets served over
+ * HTTPS on loopback, installed by install.sh into a bin dir and a kubelet config; and as a vendor:
+ * docs/writing-a-provider.md, every file and command of it, from an empty directory.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
@@ -17,10 +18,11 @@ import { dirname, join } from "node:path";
 import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCommit } from "../../tools/build/src/commit.ts";
+import { buildCommit, RELEASE_TARGETS, runnerFor } from "../../packages/build/src/index.ts";
 import { listWorkspacePackages, type WorkspacePackage } from "../../tools/release/src/pack.ts";
 import { type Mirror, productionClosure, type Registry, startMirror, startVerdaccio } from "./registry.ts";
 import { recordSummary } from "./summary.ts";
+import { walkthroughScript, walkthroughSteps } from "./walkthrough.ts";
 import { git, repoRoot, run, type Scratch, scratchCopy } from "./workspace.ts";
 
 const SCOPE = "@kubelet-credential-provider/";
@@ -60,15 +62,16 @@ const scriptEnv = () => ({
   TURBO_TELEMETRY_DISABLED: "1",
   DO_NOT_TRACK: "1",
 });
-/** npm, pointed at the local registry, with a cache of its own. */
-const npmEnv = (cache: string) => ({
-  ...process.env,
+/** npm's settings: the local registry, a cache of its own, no notices. */
+const npmConfig = (cache: string) => ({
   NPM_CONFIG_USERCONFIG: registry?.npmrc ?? "",
   NPM_CONFIG_CACHE: join(work, cache),
   NPM_CONFIG_UPDATE_NOTIFIER: "false",
   NPM_CONFIG_AUDIT: "false",
   NPM_CONFIG_FUND: "false",
 });
+/** npm, pointed at the local registry, with a cache of its own. */
+const npmEnv = (cache: string) => ({ ...process.env, ...npmConfig(cache) });
 
 beforeAll(async () => {
   scratch = await scratchCopy(work);
@@ -92,9 +95,14 @@ beforeAll(async () => {
   releaseCommit = buildCommit(scratch.dir);
 
   // 3. The registry, and the release tool's publish to it.
+  // What the walkthrough installs beside our packages: TypeScript and Node's types.
+  const devTools = ["typescript", "@types/node"].map((name) =>
+    join(repoRoot, "packages/build/node_modules", name),
+  );
   const closure = productionClosure(
     publicPackages.map((m) => m.dir),
     (name) => name.startsWith(SCOPE),
+    devTools,
   );
   mirror = await startMirror(closure, work);
   registry = await startVerdaccio(mirror.url, work);
@@ -117,7 +125,7 @@ afterAll(async () => {
 describe("a maintainer's release", () => {
   it("bumps every public package once, dependents' ranges with them", () => {
     expect(publicPackages.map((m) => m.name).sort()).toEqual(
-      ["acr", "config", "core", "ecr", "gcp"].map((name) => `${SCOPE}${name}`),
+      ["acr", "build", "config", "core", "ecr", "gcp", "kubelet-sim"].map((name) => `${SCOPE}${name}`),
     );
     for (const m of publicPackages) {
       const [major, minor, patch] = (before.get(m.name) ?? "").split(".").map(Number);
@@ -187,6 +195,7 @@ describe.each(PROVIDERS)("a user's npm install of $pkg", ({ pkg, bin }) => {
     expect(installed(pkg)).toBe(versionOf(pkg));
     expect(installed(`${SCOPE}core`)).toBe(versionOf(`${SCOPE}core`));
     expect(existsSync(join(dir, "node_modules", "@kubelet-credential-provider", "config"))).toBe(false);
+    expect(existsSync(join(dir, "node_modules", "@kubelet-credential-provider", "build"))).toBe(false);
   });
 
   it("runs its bin on the lowest supported Node", async () => {
@@ -266,6 +275,85 @@ describe("a node's install of the release assets", () => {
       mirrored: mirror?.packages ?? 0,
       published: [...published].sort(),
     });
+  });
+});
+
+describe("a vendor's provider, from docs/writing-a-provider.md", () => {
+  const home = mkdtempSync(join(tmpdir(), "kcp-rehearsal-vendor-"));
+  const dir = join(home, "example-provider");
+  const binary = (...path: string[]) => join(dir, ...path);
+  let walk: Awaited<ReturnType<typeof run>>;
+
+  beforeAll(async () => {
+    const script = join(home, "walkthrough.sh");
+    writeFileSync(script, walkthroughScript(walkthroughSteps()));
+    // The reader's machine: the lowest supported Node first on PATH, npm, and nothing of this repo.
+    // The machine's npm: not a node_modules/.bin one (the `node` package's own npm shim needs an npm
+    // beside it).
+    const npm = (process.env.PATH ?? "")
+      .split(":")
+      .find(
+        (entry) => entry.startsWith("/") && !entry.includes("node_modules") && existsSync(join(entry, "npm")),
+      );
+    if (!npm) throw new Error("no npm on PATH outside node_modules");
+    walk = await run("sh", [script], {
+      cwd: home,
+      timeout: 900_000,
+      check: false,
+      // Nothing of this process's environment: pnpm's NODE_PATH would lend the reader this repo's
+      // node_modules.
+      env: {
+        ...npmConfig("npm-cache-vendor"),
+        HOME: home,
+        PATH: `${dirname(floorNode)}:${npm}:/usr/local/bin:/usr/bin:/bin`,
+      },
+    });
+  }, 900_000);
+  afterAll(() => {
+    if (!keep) rmSync(home, { recursive: true, force: true });
+  });
+
+  it("runs every file and command of the page, and its test passes", () => {
+    expect(walk.status, `${walk.stdout}\n${walk.stderr}`).toBe(0);
+    expect(walk.stdout).toMatch(/^# pass 4$/m);
+    expect(walk.stdout).toMatch(/^# fail 0$/m);
+  });
+
+  it("installs our packages from the registry at the released versions", () => {
+    const lock = JSON.parse(readFileSync(binary("package-lock.json"), "utf8")) as {
+      packages: Record<string, { version?: string; integrity?: string }>;
+    };
+    for (const name of ["core", "build", "kubelet-sim"].map((short) => `${SCOPE}${short}`)) {
+      const entry = lock.packages[`node_modules/${name}`];
+      expect(entry?.version, name).toBe(versionOf(name));
+      // Only the local registry has these versions (the rehearsal's own bump); npm checked them
+      // against its integrity.
+      expect(entry?.integrity, name).toMatch(/^sha512-/);
+    }
+  });
+
+  it("builds a standalone executable for each architecture, with SHA256SUMS, checked where it can run", () => {
+    const arches: string[] = [];
+    const sums = readFileSync(binary("dist/release/SHA256SUMS"), "utf8");
+    for (const target of RELEASE_TARGETS) {
+      const file = `example-credential-provider-linux-${target.arch}`;
+      expect(sums).toMatch(new RegExp(`^[0-9a-f]{64}  ${file}$`, "m"));
+      let runner: string[];
+      try {
+        runner = runnerFor(target);
+      } catch (error) {
+        if (process.env.CI === "true") throw error;
+        continue;
+      }
+      const [command = "", ...args] = [...runner, binary("dist/release", file)];
+      const version = spawnSync(command, [...args, "--version"], { encoding: "utf8", env: {} });
+      expect(version.stdout).toBe(`example-credential-provider 0.1.0 (unknown, linux/${target.arch})\n`);
+      arches.push(target.arch);
+    }
+    expect(walk.stderr).toContain(
+      `kcp-build: fetched @oven/bun-linux-${ARCH === "amd64" ? "aarch64" : "x64"}@`,
+    );
+    recordSummary({ kind: "vendor", executable: "example-credential-provider", arches, node: floorVersion });
   });
 });
 

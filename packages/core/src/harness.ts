@@ -63,7 +63,7 @@ export function processIo(): ProviderIo {
     stderr: { write: (chunk: string) => write(chunk) },
     answerIsLost: _stdoutIsDevNull,
     env: process.env,
-    // biome-ignore lint/nursery/noProcessExit: the one place in the packages that ends the process.
+    // biome-ignore lint/nursery/noProcessExit: the one place in a provider that ends the process.
     exit: (code) => process.exit(code),
     guardProcess: true,
   };

@@ -1,7 +1,9 @@
 /**
  * `pnpm build`: the packages (turbo's build graph), then every executable of the workspace as a
- * standalone Linux binary in dist/bin/ at the repo root (Bun's compiler: bun.ts). Runs on the
- * repo's own Node 24, and calls turbo directly rather than through a nested pnpm.
+ * standalone Linux binary in dist/bin/ at the repo root, with @kubelet-credential-provider/build (the
+ * library behind the `kcp-build` a vendor runs: the same compiler, flags and smoke test), imported
+ * from its source since this runs before anything is built. Runs on the repo's own Node 24, and
+ * calls turbo directly rather than through a nested pnpm.
  *
  * `pnpm build:release` (`--release`) also leaves, in dist/release/, every released executable (each
  * public package's, and kubelet-credential-sim, which ships with every provider: see
@@ -14,10 +16,17 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { buildExecutable } from "./bun.ts";
-import { buildCommit } from "./commit.ts";
+import {
+  buildCommit,
+  buildExecutable,
+  bunRuntime,
+  hostTarget,
+  isHost,
+  RELEASE_TARGETS,
+  runnerFor,
+  type Target,
+} from "../../../packages/build/src/index.ts";
 import { findExecutables } from "./executables.ts";
-import { HOST_TARGET, isHost, RELEASE_TARGETS, runnerFor } from "./targets.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 const major = Number(process.versions.node.split(".")[0]);
@@ -45,13 +54,25 @@ if (executables.length === 0) {
 }
 const outDir = join(root, "dist", "bin");
 const commit = buildCommit(root);
+/** Both runtimes are tools/build's devDependencies, installed whatever the machine: never fetched. */
+const runtimeOf = (target: Target) =>
+  bunRuntime(target, {
+    searchFrom: [join(root, "tools", "build")],
+    cacheDir: join(root, "dist", ".bun-runtimes"),
+    fetch: false,
+  });
 try {
+  const host = hostTarget();
+  const compiler = runtimeOf(host);
   for (const executable of executables) {
     const started = Date.now();
     const result = buildExecutable(executable, {
-      outDir,
+      outFile: join(outDir, executable.name),
       workDir: join(root, "dist", ".bun"),
-      target: HOST_TARGET,
+      target: host,
+      compiler,
+      runtime: compiler,
+      runner: [],
       commit,
     });
     console.error(
@@ -59,13 +80,13 @@ try {
     );
   }
   const release = process.argv.find((arg) => arg === "--release" || arg.startsWith("--release="));
-  if (release) _buildRelease(release === "--release=auto");
+  if (release) _buildRelease(release === "--release=auto", compiler);
 } catch (error) {
   console.error(`build failed: ${(error as Error).message}`);
   process.exit(1);
 }
 
-function _buildRelease(skipUnavailable: boolean): void {
+function _buildRelease(skipUnavailable: boolean, compiler: string): void {
   const releaseDir = join(root, "dist", "release");
   rmSync(releaseDir, { recursive: true, force: true });
   mkdirSync(releaseDir, { recursive: true });
@@ -83,9 +104,10 @@ function _buildRelease(skipUnavailable: boolean): void {
         continue;
       }
       const options = {
-        outDir: targetDir,
         workDir: join(root, "dist", `.bun-linux-${target.arch}`),
         target,
+        compiler,
+        runtime: runtimeOf(target),
         runner,
         commit,
       };
@@ -93,7 +115,7 @@ function _buildRelease(skipUnavailable: boolean): void {
       // released ones go into dist/release.
       for (const executable of executables) {
         const started = Date.now();
-        const result = buildExecutable(executable, options);
+        const result = buildExecutable(executable, { ...options, outFile: join(targetDir, executable.name) });
         console.error(
           `${result === "built" ? "built" : "up to date"}: linux-${target.arch} ${executable.name} (${Date.now() - started} ms)`,
         );

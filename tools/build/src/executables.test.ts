@@ -20,12 +20,13 @@ function workspace(packages: Record<string, object>): string {
 }
 
 describe("findExecutables", () => {
-  it("lists every bin of every workspace package, in a stable order", () => {
+  it('lists every bin of every workspace package, in a stable order, but not a package\'s that says "standalone": false', () => {
     const root = workspace({
       "packages/gcp": { version: "1.0.0", bin: { "auth-provider-gcp": "./dist/cli.js" } },
       "packages/core": { version: "1.0.0" },
       "packages/acr": { version: "2.0.0", bin: { "acr-credential-provider": "./dist/cli.js" } },
-      "tools/kubelet-sim": { version: "0.1.0", bin: { "kubelet-credential-sim": "./dist/cli.js" } },
+      "packages/kubelet-sim": { version: "0.1.0", bin: { "kubelet-credential-sim": "./dist/cli.js" } },
+      "packages/build": { version: "0.1.0", bin: { "kcp-build": "./dist/cli.js" }, standalone: false },
     });
     expect(findExecutables(root).map((e) => [e.name, e.version])).toEqual([
       ["acr-credential-provider", "2.0.0"],
@@ -43,7 +44,7 @@ describe("findExecutables", () => {
         private: true,
         bin: { "example-credential-provider": "./dist/cli.js" },
       },
-      "tools/kubelet-sim": {
+      "tools/private-sim": {
         version: "0.1.0",
         private: true,
         bin: { "kubelet-credential-sim": "./dist/cli.js" },

@@ -18,6 +18,7 @@ describe("API reports", { timeout: 120_000 }, () => {
   it("cover every entry point of every public package", () => {
     expect(entries.map(({ entry }) => entry.importPath).sort()).toEqual([
       "@kubelet-credential-provider/acr",
+      "@kubelet-credential-provider/build",
       "@kubelet-credential-provider/config",
       "@kubelet-credential-provider/core",
       "@kubelet-credential-provider/core/go",

@@ -20,11 +20,15 @@ const run = promisify(execFile);
 
 const PUBLIC = [
   "@kubelet-credential-provider/acr",
+  "@kubelet-credential-provider/build",
   "@kubelet-credential-provider/config",
   "@kubelet-credential-provider/core",
   "@kubelet-credential-provider/ecr",
   "@kubelet-credential-provider/gcp",
+  "@kubelet-credential-provider/kubelet-sim",
 ];
+/** Published as a command only: its modules are not an API (no "." export). */
+const COMMAND_ONLY = ["@kubelet-credential-provider/kubelet-sim"];
 
 const workspace = await listWorkspacePackages();
 const workspaceVersions = new Map(workspace.map((pkg) => [pkg.name, pkg.version]));
@@ -56,7 +60,7 @@ describe("the Node each public package supports", () => {
 });
 
 describe("which packages a release publishes", () => {
-  it("is exactly the five public packages", () => {
+  it("is exactly the seven public packages", () => {
     expect(reports.map((report) => report.name).sort()).toEqual(PUBLIC);
   });
 
@@ -74,21 +78,31 @@ describe.each(reports.map((report) => [report.name, report] as const))("%s tarba
     expect(messages(report, "publint"), "publint errors and warnings").toEqual([]);
   });
 
-  it("has types that resolve for ESM consumers (node16 and bundler)", () => {
+  it.runIf(COMMAND_ONLY.includes(report.name))("is a command with no module to import", () => {
     expect(messages(report, "types"), "type resolution problems").toEqual([]);
-    expect(report.typeResolutions["."]?.["node16-esm"], "node16 ESM import of the package root").toBe(
-      "dist/index.d.ts",
-    );
-    expect(report.typeResolutions["."]?.bundler, "bundler import of the package root").toBe(
-      "dist/index.d.ts",
-    );
+    expect(report.typeResolutions["."], "an import of the package root").toBeUndefined();
+    expect(report.manifest.exports).toEqual({ "./package.json": "./package.json" });
+    expect(report.bins.length).toBeGreaterThan(0);
   });
+
+  it.runIf(!COMMAND_ONLY.includes(report.name))(
+    "has types that resolve for ESM consumers (node16 and bundler)",
+    () => {
+      expect(messages(report, "types"), "type resolution problems").toEqual([]);
+      expect(report.typeResolutions["."]?.["node16-esm"], "node16 ESM import of the package root").toBe(
+        "dist/index.d.ts",
+      );
+      expect(report.typeResolutions["."]?.bundler, "bundler import of the package root").toBe(
+        "dist/index.d.ts",
+      );
+    },
+  );
 
   it("contains no test files, source maps, test data or build configuration", () => {
     expect(messages(report, "files"), "files that must not be published").toEqual([]);
     expect(report.files.filter((file) => /\.test\.|\.map$|testdata/.test(file))).toEqual([]);
     expect(report.files).toContain("package.json");
-    expect(report.files).toContain("dist/index.js");
+    expect(report.files).toContain(COMMAND_ONLY.includes(report.name) ? "dist/cli.js" : "dist/index.js");
   });
 
   it("depends on the other packages by their real versions, not workspace:*", () => {

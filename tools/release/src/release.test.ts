@@ -99,16 +99,25 @@ describe("GitHub release assets", () => {
     await writeFile(join(dir, ".keep"), "");
     await mkdir(join(root, "packages/ecr"), { recursive: true });
     await mkdir(join(root, "packages/core"), { recursive: true });
-    await mkdir(join(root, "tools/kubelet-sim"), { recursive: true });
+    await mkdir(join(root, "packages/kubelet-sim"), { recursive: true });
+    await mkdir(join(root, "packages/build"), { recursive: true });
     await writeFile(join(root, "pnpm-workspace.yaml"), "packages:\n  - packages/*\n  - tools/*\n");
     await writeFile(
-      join(root, "tools/kubelet-sim/package.json"),
+      join(root, "packages/kubelet-sim/package.json"),
       JSON.stringify({
         name: "@x/kubelet-sim",
         version: "0.1.0",
-        private: true,
         bin: { "kubelet-credential-sim": "./dist/cli.js" },
         standalone: { releaseWithProviders: true },
+      }),
+    );
+    await writeFile(
+      join(root, "packages/build/package.json"),
+      JSON.stringify({
+        name: "@x/build",
+        version: "0.1.0",
+        bin: { "kcp-build": "./dist/cli.js" },
+        standalone: false,
       }),
     );
     await writeFile(
@@ -141,12 +150,12 @@ describe("GitHub release assets", () => {
   it("are the package's binaries and the simulator's for amd64 and arm64, and a SHA256SUMS of just those", async () => {
     const { root, dist, out } = await fakeRelease();
     const plans = await prepareReleases({
-      tags: ["@x/ecr@0.2.0", "@x/core@0.2.0"],
+      tags: ["@x/ecr@0.2.0", "@x/core@0.2.0", "@x/build@0.1.0"],
       distDir: dist,
       outDir: out,
       root,
     });
-    const [ecr, core] = plans;
+    const [ecr, core, build] = plans;
     expect(ecr?.tag).toBe("@x/ecr@0.2.0");
     expect(ecr?.assets.map((asset) => basename(asset))).toEqual([
       "ecr-credential-provider-linux-amd64",
@@ -166,8 +175,9 @@ describe("GitHub release assets", () => {
       expect(await readFile(asset, "utf8")).toBe(`binary ${basename(asset)}`);
     }
     expect(await readFile(ecr?.notesFile ?? "", "utf8")).toBe("- faster\n");
-    // a library gets a release with its notes and no assets
+    // a library gets a release with its notes and no assets; so does a package of Node tools
     expect(core?.assets).toEqual([]);
+    expect(build?.assets).toEqual([]);
 
     const commands: string[] = [];
     await publishGithubReleases(plans, { dryRun: true, log: (line) => commands.push(line) });

@@ -149,8 +149,8 @@ export interface ReleasePlan {
 }
 
 /**
- * The executables that ship with every release that has executables: those of the (private)
- * packages whose package.json says `"standalone": {"releaseWithProviders": true}`, sorted.
+ * The executables that ship with every release that has executables: those of the packages whose
+ * package.json says `"standalone": {"releaseWithProviders": true}`, sorted.
  */
 export function companionBins(packages: readonly WorkspacePackage[]): string[] {
   const shipsWithProviders = (pkg: WorkspacePackage) =>
@@ -190,7 +190,9 @@ export async function prepareReleases(options: {
     const notesFile = join(dir, "NOTES.md");
     await writeFile(notesFile, `${notes}\n`);
     const assets: string[] = [];
-    const own = Object.keys(pkg.bin).sort();
+    // A package whose bins are Node tools (`"standalone": false`: the build package's kcp-build) has
+    // no executables, like a library.
+    const own = pkg.manifest.standalone === false ? [] : Object.keys(pkg.bin).sort();
     const bins = own.length === 0 ? [] : [...own, ...companions.filter((bin) => !own.includes(bin))];
     if (bins.length > 0) {
       sums ??= parseSha256Sums(await readFile(join(options.distDir, "SHA256SUMS"), "utf8"));

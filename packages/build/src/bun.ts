@@ -3,25 +3,35 @@
  * everything it imports into a copy of the Bun runtime for the target, as precompiled bytecode (the
  * start-up cost of a cache miss: parsing and compiling the bundle, is paid at build time).
  *
- * The runtime comes from the npm platform package pinned in tools/build's devDependencies (see
- * targets.ts), so a build never downloads anything. The executable does not read a `.env` or a
- * `bunfig.toml` from its working directory (a bunfig `preload` would run code as root on every
- * node); NODE_OPTIONS means nothing to Bun. Every result is smoke-tested before it replaces the
- * last one.
+ * The executable does not read a `.env` or a `bunfig.toml` from its working directory (a bunfig
+ * `preload` would run code as root on every node); NODE_OPTIONS means nothing to Bun. Every result
+ * that can run here is smoke-tested before it replaces the last one.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { BuildError } from "./errors.ts";
 import type { Executable } from "./executables.ts";
-import { bunBinaryFor, HOST_TARGET, type Target } from "./targets.ts";
+import type { Target } from "./targets.ts";
 
 /**
  * The compiler's flags, besides the target, the runtime and the file names. Chosen by `pnpm bench`
  * (docs/performance.md): bytecode (without it a provider starts 2-3x slower), ES modules split into
  * chunks so that a lazily imported SDK is not even loaded before a request needs it, and a JIT
  * that tiers up 100x later (a provider runs for tens of milliseconds: JIT-compiling costs more
- * than it saves).
+ * than it saves). The version and commit `--version` prints are defined in the bundle as
+ * `__KCP_BUILD_VERSION__` and `__KCP_BUILD_COMMIT__` (core's `packageVersion` reads them), since the
+ * executable has no package.json.
  */
 export const BUN_FLAGS: readonly string[] = [
   "--compile",
@@ -36,16 +46,29 @@ export const BUN_FLAGS: readonly string[] = [
   "--no-compile-autoload-package-json",
 ];
 
+/** How {@link buildExecutable} builds one executable. */
 export interface BuildOptions {
-  outDir: string;
-  /** The commit `--version` names (commit.ts). */
+  /** The executable to write. */
+  outFile: string;
+  /** The commit `--version` names ({@link buildCommit}). */
   commit: string;
+  /** Where builds for `target` keep scratch files and up-to-date stamps (a subdirectory per executable). */
   workDir: string;
+  /** The platform to build for. */
   target: Target;
-  /** The command prefix that runs a `target` binary here (qemu-user for another architecture). */
-  runner?: readonly string[];
+  /** The Bun binary that compiles: this machine's runtime ({@link bunRuntime} of {@link hostTarget}). */
+  compiler: string;
+  /** The Bun runtime copied into the executable: `target`'s ({@link bunRuntime}). */
+  runtime: string;
+  /**
+   * The command prefix that runs a `target` binary here (`[]` for this machine's own, qemu-user for
+   * another architecture: {@link runnerFor}), for the smoke test; `null` when it cannot run here,
+   * and then it is not smoke-tested.
+   */
+  runner: readonly string[] | null;
 }
 
+/** `built`: a new executable replaced the last one; `unchanged`: it was up to date and kept. */
 export type BuildResult = "built" | "unchanged";
 
 /** What a build depended on: the compiler, its flags and the hash of every input file it read. */
@@ -54,27 +77,34 @@ interface Stamp {
   inputs: Record<string, string>;
 }
 
+/**
+ * Builds `executable` for `options.target` into `options.outFile`, unless the file there was built
+ * from the same inputs; smoke-tests it (when `runner` is not null) before it replaces the last one.
+ * Throws a {@link BuildError}: `ENTRY_MISSING`, `COMPILE_FAILED` or `SMOKE_TEST_FAILED`.
+ */
 export function buildExecutable(executable: Executable, options: BuildOptions): BuildResult {
-  const { outDir, target } = options;
-  const runner = options.runner ?? [];
+  const { outFile: output, target, compiler, runtime } = options;
   const workDir = join(options.workDir, executable.name);
+  if (!existsSync(executable.entry)) {
+    throw new BuildError(
+      "ENTRY_MISSING",
+      `bin ${executable.name} is ${executable.entry}, which does not exist: compile the package first (tsc)`,
+    );
+  }
   mkdirSync(workDir, { recursive: true });
-  mkdirSync(outDir, { recursive: true });
+  mkdirSync(dirname(output), { recursive: true });
 
-  const compiler = bunBinaryFor(HOST_TARGET);
-  const runtime = bunBinaryFor(target);
-  const output = join(outDir, executable.name);
   const stampFile = join(workDir, "stamp.json");
   const key = createHash("sha256")
-    .update(JSON.stringify({ flags: BUN_FLAGS, target: target.bunTarget, compiler, runtime }))
+    .update(JSON.stringify({ flags: BUN_FLAGS, target: target.bunTarget, compiler, runtime, output }))
     .update(JSON.stringify({ entry: executable.entry, version: executable.version, commit: options.commit }))
     .digest("hex");
   if (existsSync(output) && _upToDate(stampFile, key)) {
-    if (runner.length === 0) _smokeTest(output, executable, options);
+    if (options.runner?.length === 0) _smokeTest(output, executable, options);
     return "unchanged";
   }
 
-  const staging = join(workDir, executable.name);
+  const staging = join(workDir, `${executable.name}.new`);
   const metafile = join(workDir, "meta.json");
   rmSync(staging, { force: true });
   // In an empty working directory with nothing but PATH: the maintainer's shell (BUN_OPTIONS, a
@@ -96,15 +126,30 @@ export function buildExecutable(executable: Executable, options: BuildOptions): 
     { cwd: workDir, encoding: "utf8", env: { PATH: process.env.PATH ?? "" } },
   );
   if (build.error || build.status !== 0 || !existsSync(staging)) {
-    throw new Error(
-      `bun build of ${executable.name} for linux-${target.arch} failed (exit ${build.status ?? build.signal}):\n` +
+    throw new BuildError(
+      "COMPILE_FAILED",
+      `bun build of ${executable.name} for linux/${target.arch} failed (exit ${build.status ?? build.signal}):\n` +
         _tail(`${build.error?.message ?? ""}\n${build.stdout}\n${build.stderr}`),
     );
   }
-  _smokeTest(staging, executable, options);
-  renameSync(staging, output);
+  if (options.runner) _smokeTest(staging, executable, options);
+  _moveInto(staging, output);
   writeFileSync(stampFile, JSON.stringify({ key, inputs: _inputHashes(metafile, workDir) } satisfies Stamp));
   return "built";
+}
+
+/** Replaces `output` in one step, also when the work directory is on another file system. */
+function _moveInto(file: string, output: string): void {
+  try {
+    renameSync(file, output);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    const copy = `${output}.new-${process.pid}`;
+    copyFileSync(file, copy);
+    chmodSync(copy, 0o755);
+    renameSync(copy, output);
+    rmSync(file, { force: true });
+  }
 }
 
 /** Every input the last build read, from its metafile (paths relative to the build's cwd). */
@@ -160,7 +205,8 @@ function _smokeTest(file: string, executable: Executable, options: BuildOptions)
   });
   const expected = `${executable.name} ${executable.version} (${options.commit}, linux/${options.target.arch})\n`;
   if (result.status !== 0 || result.stdout !== expected || result.stderr !== "") {
-    throw new Error(
+    throw new BuildError(
+      "SMOKE_TEST_FAILED",
       `smoke test of ${executable.name} failed: exit ${result.status}, stdout ${JSON.stringify(result.stdout)}, ` +
         `stderr ${JSON.stringify(result.stderr)}; expected ${JSON.stringify(expected)} and empty stderr`,
     );

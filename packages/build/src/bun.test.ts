@@ -11,20 +11,27 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildExecutable } from "./bun.ts";
-import { findExecutables } from "./executables.ts";
-import { HOST_TARGET } from "./targets.ts";
+import { BuildError } from "./errors.ts";
+import { packageExecutables } from "./executables.ts";
+import { bunRuntime } from "./runtime.ts";
+import { hostTarget } from "./targets.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kcp-bun-build-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const buildInfo = resolve(import.meta.dirname, "../../../packages/core/src/build-info.ts");
+const buildInfo = resolve(import.meta.dirname, "../../core/src/build-info.ts");
 const packageDir = join(dir, "packages", "tiny");
 const entry = join(packageDir, "src", "cli.js");
 const helper = join(packageDir, "src", "greeting.js");
+const host = hostTarget();
+const bun = bunRuntime(host, { cacheDir: join(dir, "runtimes"), fetch: false });
 const options = {
-  outDir: join(dir, "bin"),
+  outFile: join(dir, "bin", "tiny-provider"),
   workDir: join(dir, "work"),
-  target: HOST_TARGET,
+  target: host,
+  compiler: bun,
+  runtime: bun,
+  runner: [],
   commit: "0123456789ab",
 };
 
@@ -44,14 +51,14 @@ function tinyPackage(version: string, print = 'versionLine("tiny-provider", VERS
       `if (process.argv[2] === "--version") process.stdout.write(${print} + "\\n");\n` +
       "else console.log(GREETING);\n",
   );
-  const [executable] = findExecutables(dir);
+  const [executable] = packageExecutables(packageDir);
   if (!executable) throw new Error("the tiny package has no executable");
   return executable;
 }
 
 const versionOf = (cwd?: string, env?: Record<string, string>) =>
-  spawnSync(join(options.outDir, "tiny-provider"), ["--version"], { encoding: "utf8", cwd, env });
-const hostArch = HOST_TARGET.arch;
+  spawnSync(options.outFile, ["--version"], { encoding: "utf8", cwd, env });
+const hostArch = host.arch;
 
 describe("buildExecutable", { timeout: 60_000 }, () => {
   it("builds, is up to date while its inputs are unchanged, and rebuilds when an imported file changes", () => {
@@ -78,10 +85,42 @@ describe("buildExecutable", { timeout: 60_000 }, () => {
     expect(onNode.stdout).toMatch(/^tiny-provider 1\.3\.0-rc\.1 \(node v[0-9.]+, linux\/(amd64|arm64)\)\n$/);
   });
 
+  it("refuses an entry point that is not built, naming the compile step", () => {
+    const executable = { ...tinyPackage("1.2.3"), entry: join(packageDir, "dist", "cli.js") };
+    expect(() => buildExecutable(executable, options)).toThrow(
+      new BuildError(
+        "ENTRY_MISSING",
+        `bin tiny-provider is ${executable.entry}, which does not exist: compile the package first (tsc)`,
+      ),
+    );
+  });
+
+  it("builds a binary it cannot run without a smoke test (runner null), and says so by not failing", () => {
+    const executable = tinyPackage("1.2.3", '"not the version line"');
+    const outFile = join(dir, "unchecked", "tiny-provider");
+    expect(
+      buildExecutable(executable, {
+        ...options,
+        outFile,
+        workDir: join(dir, "work-unchecked"),
+        runner: null,
+      }),
+    ).toBe("built");
+    expect(spawnSync(outFile, ["--version"], { encoding: "utf8" }).stdout).toBe("not the version line\n");
+  });
+
   it("refuses a binary whose --version is not the package's, and keeps the last good one", () => {
     const executable = tinyPackage("1.2.3");
     buildExecutable(executable, options);
-    expect(() => buildExecutable(tinyPackage("1.2.3", '"tiny-provider 9.9.9"'), options)).toThrow(
+    let failure: unknown;
+    try {
+      buildExecutable(tinyPackage("1.2.3", '"tiny-provider 9.9.9"'), options);
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(BuildError);
+    expect((failure as BuildError).code).toBe("SMOKE_TEST_FAILED");
+    expect((failure as BuildError).message).toMatch(
       /smoke test of tiny-provider failed: exit 0, stdout "tiny-provider 9\.9\.9\\n"/,
     );
     expect(versionOf().stdout).toBe(`tiny-provider 1.2.3 (0123456789ab, linux/${hostArch})\n`);

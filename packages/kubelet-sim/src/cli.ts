@@ -16,6 +16,7 @@ function finish(code: number): void {
   killRunningPlugins();
   // Let what is written reach the pipes first.
   process.stdout.write("", () => {
+    // biome-ignore lint/nursery/noProcessExit: the one place in the simulator that ends the process.
     process.stderr.write("", () => process.exit(code));
   });
 }
