@@ -287,9 +287,8 @@ describe("a vendor's provider, from docs/writing-a-provider.md", () => {
   beforeAll(async () => {
     const script = join(home, "walkthrough.sh");
     writeFileSync(script, walkthroughScript(walkthroughSteps()));
-    // The reader's machine: the lowest supported Node first on PATH, npm, and nothing of this repo.
-    // The machine's npm: not a node_modules/.bin one (the `node` package's own npm shim needs an npm
-    // beside it).
+    // The reader's machine: the lowest supported Node first on PATH, then the machine's npm (not a
+    // node_modules/.bin one: the `node` package's npm shim needs an npm beside it), nothing of this repo.
     const npm = (process.env.PATH ?? "")
       .split(":")
       .find(

@@ -45,10 +45,16 @@ describe("publish order", () => {
     expect(order[0]).toBe("@kubelet-credential-provider/core");
     expect(order.slice(1).sort()).toEqual([
       "@kubelet-credential-provider/acr",
+      "@kubelet-credential-provider/build",
       "@kubelet-credential-provider/config",
       "@kubelet-credential-provider/ecr",
       "@kubelet-credential-provider/gcp",
+      "@kubelet-credential-provider/kubelet-sim",
     ]);
+    // The simulator after the config package it is built on.
+    expect(order.indexOf("@kubelet-credential-provider/config")).toBeLessThan(
+      order.indexOf("@kubelet-credential-provider/kubelet-sim"),
+    );
   });
 
   it("refuses a dependency cycle", () => {
@@ -67,7 +73,7 @@ describe("publish order", () => {
       log: () => {},
     });
     expect(tags).toEqual([]);
-    expect(asked.length).toBe(5);
+    expect(asked.length).toBe(7);
   });
 });
 
@@ -219,11 +225,14 @@ describe("GitHub release assets", () => {
   it("ship kubelet-credential-sim with every provider of this repository", async () => {
     const packages = await listWorkspacePackages();
     expect(companionBins(packages)).toEqual(["kubelet-credential-sim"]);
-    const withBinaries = packages.filter((pkg) => !pkg.private && Object.keys(pkg.bin).length > 0);
+    const withBinaries = packages.filter(
+      (pkg) => !pkg.private && pkg.manifest.standalone !== false && Object.keys(pkg.bin).length > 0,
+    );
     expect(withBinaries.map((pkg) => pkg.name).sort()).toEqual([
       "@kubelet-credential-provider/acr",
       "@kubelet-credential-provider/ecr",
       "@kubelet-credential-provider/gcp",
+      "@kubelet-credential-provider/kubelet-sim",
     ]);
   });
 
