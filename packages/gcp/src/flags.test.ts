@@ -107,12 +107,6 @@ describe("the verb", () => {
 });
 
 describe("this provider's flags", () => {
-  it("-a is --authFlow's shorthand; both must agree", () => {
-    expect(validateOptions({ a: "dockercfg" }).authFlow).toBe("dockercfg");
-    expect(validateOptions({ a: "dockercfg", authFlow: "dockercfg" }).authFlow).toBe("dockercfg");
-    expect(usage(() => validateOptions({ a: "dockercfg", authFlow: "gcr" }))).toMatch(/disagree/);
-  });
-
   it("--project-id must be a project id", () => {
     expect(
       validateOptions({ "identity-provider": IDP, "project-id": "example.com:my-project" }).projectId,

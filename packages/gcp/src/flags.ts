@@ -20,13 +20,9 @@ export type AuthFlow = (typeof AUTH_FLOWS)[number];
 export const flags = {
   authFlow: {
     type: "string",
+    short: "a",
     placeholder: "FLOW",
     description: `Authentication flow: ${AUTH_FLOWS.join(", ")} (case-sensitive; default ${GCR_AUTH_FLOW})`,
-  },
-  a: {
-    type: "string",
-    placeholder: "FLOW",
-    description: "Shorthand for --authFlow, as in the Go plugin",
   },
   "identity-provider": {
     type: "string",
@@ -60,7 +56,6 @@ export type GcpFlags = typeof flags;
 /** The flag values as parsed by the harness. */
 export interface RawGcpOptions {
   authFlow?: string | undefined;
-  a?: string | undefined;
   "identity-provider"?: string | undefined;
   "project-id"?: string | undefined;
   "workload-identity-provider"?: string | undefined;
@@ -107,10 +102,7 @@ export function validateOptions(
     );
   }
 
-  if (raw.authFlow !== undefined && raw.a !== undefined && raw.authFlow !== raw.a) {
-    throw usage(`--authFlow ${_quote(raw.authFlow)} and -a ${_quote(raw.a)} disagree; give one`);
-  }
-  const flow = raw.authFlow ?? raw.a ?? GCR_AUTH_FLOW;
+  const flow = raw.authFlow ?? GCR_AUTH_FLOW;
   if (!(AUTH_FLOWS as readonly string[]).includes(flow)) {
     throw usage(
       `invalid value ${_quote(flow)} for authFlow (must be one of ${AUTH_FLOWS.map((f) => JSON.stringify(f)).join(", ")}; case-sensitive)`,

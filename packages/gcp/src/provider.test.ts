@@ -91,7 +91,6 @@ function setup(options: SetupOptions = {}) {
   const context: ProviderContext<GcpFlags> = {
     flags: {
       authFlow: undefined,
-      a: undefined,
       "identity-provider": undefined,
       "project-id": undefined,
       "workload-identity-provider": undefined,
@@ -465,7 +464,7 @@ describe("dockercfg flows", () => {
   it("dockercfg-url, via GCE_METADATA_HOST; the URL is fetched without the metadata header", async () => {
     const base = "http://127.0.0.1:8080/computeMetadata/v1/";
     const { run, httpCalls } = setup({
-      flags: { a: "dockercfg-url" },
+      flags: { authFlow: "dockercfg-url" },
       env: { GCE_METADATA_HOST: "127.0.0.1:8080" },
       http: {
         [`${base}instance/attributes/google-dockercfg-url`]: response(
@@ -569,7 +568,6 @@ describe("the executable's provider", () => {
       "*.pkg.dev",
     ]);
     expect(Object.keys(defaultProvider.flags).sort()).toEqual([
-      "a",
       "authFlow",
       "identity-provider",
       "impersonate-service-account",
@@ -640,6 +638,20 @@ describe("through the harness", () => {
     const noVerb = await exec([], request);
     expect(noVerb.code).toBe(1);
     expect(noVerb.stderr).toMatch(/usage: missing argument GET-CREDENTIALS/);
+    // -a is --authFlow itself, as pflag's shorthand: its value is checked as one, the last given wins,
+    // and --a is no flag at all (upstream: "unknown flag: --a").
+    expect((await exec(["get-credentials", "-a", "bad-flow"], request)).stderr).toMatch(
+      /^auth-provider-gcp: usage: invalid value "bad-flow" for authFlow/,
+    );
+    expect((await exec(["get-credentials", "-a", "bad-flow", "--authFlow", "gcr"], request)).code).toBe(0);
+    const long = await exec(["get-credentials", "--a", "gcr"], request);
+    expect([long.code, long.stdout]).toEqual([1, ""]);
+    expect(long.stderr).toBe('auth-provider-gcp: usage: unknown flag "--a" (see --help)\n');
+    const help = await exec(["--help"], request);
+    expect(help.stdout).toMatch(
+      /^ {2}-a, --authFlow FLOW {2,}Authentication flow: gcr, dockercfg, dockercfg-url/m,
+    );
+    expect(help.stdout).not.toMatch(/--a /);
   });
 
   it("the request's service account token never reaches stderr", async () => {
