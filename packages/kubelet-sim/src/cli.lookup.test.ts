@@ -327,6 +327,44 @@ describe("how a plugin is run", () => {
   });
 });
 
+describe("redaction that reads well", () => {
+  it("masks a password where it is a value, never inside a host name or a key", async () => {
+    const binDir = makeBinDir(tmp.path("short-password-bin"), { short: "counting", same: "counting" });
+    const config = writeConfig(tmp.path("short-password.json"), [
+      provider("short", ["a.example.com"], { env: { PASSWORD: "p" } }),
+      provider("same", ["b.example.com"], { env: { PASSWORD: "pw-1", USERNAME: "pw-1" } }),
+    ]);
+    const args = [
+      "lookup",
+      "--config",
+      config,
+      "--bin-dir",
+      binDir,
+      "a.example.com/app",
+      "b.example.com/app",
+    ];
+    const text = await runSim(args);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("a.example.com/app -> a.example.com/app\n");
+    expect(text.stdout).toContain(
+      '  credential a.example.com from short: username "user", password <redacted>\n',
+    );
+    // A username that is the password, as a whole, is masked like one.
+    expect(text.stdout).toContain(
+      '  credential b.example.com from same: username "<redacted>", password <redacted>\n',
+    );
+    expect(text.stdout).not.toContain("[REDACTED]");
+    const json = parseReport(await runSim([...args.slice(0, 5), "--output", "json", ...args.slice(5)]));
+    expect(
+      json.map((entry) => [entry.image, entry.credentials[0]?.key, entry.credentials[0]?.username]),
+    ).toEqual([
+      ["a.example.com/app", "a.example.com", "user"],
+      ["b.example.com/app", "b.example.com", "<redacted>"],
+    ]);
+    expect(JSON.stringify(json)).not.toContain("pw-1");
+  });
+});
+
 describe("--plugin-stderr-dir", () => {
   it("keeps each run's raw stderr, also when the plugin succeeds", async () => {
     const binDir = makeBinDir(tmp.path("stderr-bin"), { noisy: "counting" });

@@ -233,3 +233,32 @@ describe("validate: files and directories", () => {
     expect(two.code).toBe(2);
   });
 });
+
+describe("validate warns of patterns the kubelet accepts but that will not match as meant (exit 0)", () => {
+  it("names each one with its field path and why, then says the config is valid", async () => {
+    const name = "warnings/silent.yaml";
+    const result = await validate(name);
+    const at = (path: string, pattern: string) =>
+      `warning: ${fixture(name)}: ${path}: ${JSON.stringify(pattern)}: `;
+    expect(result.code).toBe(0);
+    const warnings = result.lines.slice(0, -1);
+    expect(warnings.map((line) => line.slice(0, line.indexOf(": ", line.indexOf('": ')) + 2))).toEqual([
+      at("providers[0].matchImages[0]", "*.amazonaws.com"),
+      at("providers[0].matchImages[1]", "**.amazonaws.com"),
+      at("providers[0].matchImages[2]", "...amazonaws.com:443"),
+      at("providers[0].matchImages[3]", ""),
+      at("providers[1].matchImages[0]", "registry.example.com/team/*"),
+      at("providers[2].matchImages[0]", "*.example.com"),
+    ]);
+    expect(result.lines.at(-1)).toBe("valid: 3 providers from 1 file");
+    expect(result.lines[0]).toContain(
+      '"*" matches one DNS label: this does not match an Amazon ECR registry',
+    );
+    expect(result.lines[3]).toContain("an empty pattern matches no image");
+    expect(result.lines[4]).toContain('write "registry.example.com/team/"');
+    expect(result.lines[5]).toContain(
+      'overlaps providers[1].matchImages[0] ("registry.example.com/team/*" of "mirror")',
+    );
+    expect(result.stderr).toBe("");
+  });
+});

@@ -325,6 +325,7 @@ async function _validate(
   const report = await validateConfigPath(path, kubelet);
   for (const note of report.notes) write.err(`${NAME}: ${note}`);
   if (report.valid) {
+    for (const warning of report.warnings) write.out(safeLine(warning, secrets));
     write.out(validSummary(report));
     return EXIT_OK;
   }

@@ -1,7 +1,10 @@
 /**
  * The lookup report, for people (text) and for programs (JSON). Passwords are `<redacted>` unless
- * shown on purpose; every other text that came from a plugin or a registry has every registered
- * secret masked, so the service account token never appears.
+ * shown on purpose. Free text that came from a plugin or a registry (an error, a plugin's stderr)
+ * has every registered secret masked. A name (an image, a credential's key, a username) is shown
+ * as it is, or `<redacted>` when it is a password as a whole: a password masked inside a host name
+ * (`a.exam[REDACTED]le.com` for the password `p`) hides nothing and garbles the report. The service
+ * account token is masked everywhere.
  */
 import type { SecretRegistry } from "@kubelet-credential-provider/core";
 import type { ImageReport } from "./lookup.ts";
@@ -30,9 +33,10 @@ export interface ReportOptions {
 /** The JSON document of `lookup --output json`: one entry per image, in the order given. */
 export function lookupJson(entries: readonly LookupEntry[], options: ReportOptions): unknown[] {
   const mask = (text: string) => options.secrets.redact(text);
+  const name = (text: string) => _name(text, options);
   return entries.map((entry) => {
     const out: Record<string, unknown> = {
-      image: entry.image,
+      image: name(entry.image),
       normalizedImage: entry.normalizedImage,
     };
     if (entry.error !== undefined) out.error = mask(entry.error);
@@ -44,8 +48,8 @@ export function lookupJson(entries: readonly LookupEntry[], options: ReportOptio
     }));
     out.credentials = entry.credentials.map((credential) => ({
       provider: credential.provider,
-      key: mask(credential.key),
-      username: mask(credential.username),
+      key: name(credential.key),
+      username: name(credential.username),
       password: _password(credential.password, options),
     }));
     if (entry.verified !== undefined) out.verified = entry.verified;
@@ -57,13 +61,14 @@ export function lookupJson(entries: readonly LookupEntry[], options: ReportOptio
 /** The text report: a block per image. */
 export function lookupText(entries: readonly LookupEntry[], options: ReportOptions): string[] {
   const safe = (text: string) => safeLine(text, options.secrets);
+  const name = (text: string) => safeLine(_name(text, options), options.tokenSecrets);
   const lines: string[] = [];
   for (const entry of entries) {
     if (entry.normalizedImage === null) {
-      lines.push(`${safe(entry.image)}: invalid image: ${safe(entry.error ?? "")}`);
+      lines.push(`${name(entry.image)}: invalid image: ${safe(entry.error ?? "")}`);
       continue;
     }
-    lines.push(`${safe(entry.image)} -> ${entry.normalizedImage}`);
+    lines.push(`${name(entry.image)} -> ${name(entry.normalizedImage)}`);
     if (entry.providers.length === 0) {
       lines.push("  no provider matches this image: the kubelet pulls it without plugin credentials");
     }
@@ -78,7 +83,7 @@ export function lookupText(entries: readonly LookupEntry[], options: ReportOptio
     }
     for (const credential of entry.credentials) {
       lines.push(
-        `  credential ${safe(credential.key)} from ${credential.provider}: username ${JSON.stringify(safe(credential.username))}, password ${options.showSecrets ? JSON.stringify(_password(credential.password, options)) : REDACTED}`,
+        `  credential ${name(credential.key)} from ${credential.provider}: username ${JSON.stringify(name(credential.username))}, password ${options.showSecrets ? JSON.stringify(_password(credential.password, options)) : REDACTED}`,
       );
     }
     if (entry.providers.length > 0 && entry.credentials.length === 0) {
@@ -95,6 +100,18 @@ export function lookupText(entries: readonly LookupEntry[], options: ReportOptio
 /** `executed NAME N times`, one line per configured provider. */
 export function execCountLines(counts: Readonly<Record<string, number>>): string[] {
   return Object.entries(counts).map(([name, count]) => `executed ${name} ${count} times`);
+}
+
+/** A name as it is, `<redacted>` when it is a password (or several) as a whole; never the token. */
+function _name(text: string, options: ReportOptions): string {
+  if (
+    text !== "" &&
+    /^(\[REDACTED\])+$/.test(options.secrets.redact(text)) &&
+    !options.tokenSecrets.reveals(text)
+  ) {
+    return REDACTED;
+  }
+  return options.tokenSecrets.redact(text);
 }
 
 function _password(password: string, options: ReportOptions): string {

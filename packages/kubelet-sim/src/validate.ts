@@ -24,6 +24,7 @@ import {
   isCredentialProviderError,
 } from "@kubelet-credential-provider/core";
 import { DEFAULT_KUBELET_VERSION, type KubeletVersion, serviceAccountGateNote } from "./kubelet-versions.ts";
+import { patternWarnings } from "./patterns.ts";
 import { messageOf } from "./text.ts";
 
 /** What {@link validateConfigPath} found. */
@@ -43,6 +44,12 @@ export interface ValidationReport {
   kubeletError?: string;
   /** What the minor needs for this config beyond its defaults (the 1.33 feature gate). */
   notes: string[];
+  /**
+   * Patterns the kubelet accepts that will not match as meant, and overlapping providers
+   * (patterns.ts), one line each: `warning: FILE: PATH: "PATTERN": WHY`, for a valid config (an
+   * invalid one has its issues to fix first). They do not make the config invalid.
+   */
+  warnings: string[];
 }
 
 const _CACHE_TYPE_PATH = /^providers\[\d+\]\.tokenAttributes\.cacheType$/;
@@ -69,20 +76,32 @@ export async function validateConfigPath(
     }
   } catch (error) {
     const message = isCredentialProviderError(error) ? error.message : messageOf(error);
-    return { valid: false, files: [], issues: [message], kubeletError: message, notes: [] };
+    return { valid: false, files: [], issues: [message], kubeletError: message, notes: [], warnings: [] };
   }
+  const where = files.length === 1 ? `${files[0]}: ` : "";
+  const warnings = patternWarnings(config.providers).map(
+    (warning) => `warning: ${where}${warning.path}: ${JSON.stringify(warning.pattern)}: ${warning.message}`,
+  );
   const note = config.providers.some((provider) => provider.tokenAttributes !== undefined)
     ? serviceAccountGateNote(kubelet)
     : undefined;
   const notes = note === undefined ? [] : [note];
   const checked = checkConfigIssues(found, kubelet);
   if (checked.error !== undefined) {
-    return { valid: false, config, files, issues: [checked.error], kubeletError: checked.error, notes };
+    return {
+      valid: false,
+      config,
+      files,
+      issues: [checked.error],
+      kubeletError: checked.error,
+      notes,
+      warnings,
+    };
   }
   const issues = checked.issues.map((issue) =>
     issue.file === undefined ? formatConfigIssue(issue) : `${issue.file}: ${formatConfigIssue(issue)}`,
   );
-  if (issues.length === 0) return { valid: true, config, files, issues, notes };
+  if (issues.length === 0) return { valid: true, config, files, issues, notes, warnings };
   return {
     valid: false,
     config,
@@ -90,6 +109,7 @@ export async function validateConfigPath(
     issues,
     kubeletError: `failed to validate credential provider config: ${formatConfigIssues(checked.issues, { kubelet: true })}`,
     notes,
+    warnings: [],
   };
 }
 
