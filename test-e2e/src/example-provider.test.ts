@@ -43,9 +43,16 @@ describe("example-credential-provider through the kubelet simulator", () => {
     });
     expect(first?.credentials[0]?.password).toBe("<redacted>");
     // Registry cache key: the second image of the same registry is served from the kubelet's cache.
+    // It says so, with the key and the expiry of the first answer.
     expect(second?.providers).toEqual([
-      { name: "example-credential-provider", executed: false, cached: true },
+      {
+        name: "example-credential-provider",
+        executed: false,
+        cached: true,
+        cache: first?.providers[0]?.cache,
+      },
     ]);
+    expect(first?.providers[0]?.cache).toMatchObject({ keyType: "Registry", key: "registry.example.com" });
     expect(second?.verified).toBe(true);
     expect(eu).toMatchObject({ credentials: [{ key: "eu.registry.example.com" }], verified: true });
     expect(hub).toMatchObject({ normalizedImage: "docker.io/library/nginx", providers: [], credentials: [] });

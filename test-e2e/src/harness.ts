@@ -56,7 +56,20 @@ export interface LookupEntry {
   image: string;
   normalizedImage: string | null;
   error?: string;
-  providers: Array<{ name: string; executed: boolean; cached: boolean; error?: string }>;
+  providers: Array<{
+    name: string;
+    executed: boolean;
+    cached: boolean;
+    error?: string;
+    cache?: {
+      keyType: string;
+      key: string;
+      duration: string;
+      durationFrom: string;
+      expiresAt: string | null;
+    };
+  }>;
+  unmatched?: Array<{ provider: string; pattern: string; reason: string }>;
   credentials: Array<{ provider: string; key: string; username: string; password: string }>;
   verified?: boolean;
   verifyError?: string;

@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import type { CredentialProvider } from "@kubelet-credential-provider/config";
 import { describe, expect, it } from "vitest";
-import { cacheBaseKey, cacheLifetimeNanos, GLOBAL_CACHE_KEY, PluginCache, registryOf } from "./cache.ts";
+import {
+  type CacheInfo,
+  cacheBaseKey,
+  cacheLifetimeNanos,
+  GLOBAL_CACHE_KEY,
+  PluginCache,
+  registryOf,
+} from "./cache.ts";
 import { echoGuardError, serviceAccountDecision, tokenHash } from "./tokens.ts";
 
 describe("cache keys and lifetimes", () => {
@@ -24,17 +31,31 @@ describe("cache keys and lifetimes", () => {
   it("expires entries once the clock is past their expiry; looks up image, then registry, then global", () => {
     let now = 1_000;
     const cache = new PluginCache(() => now);
-    cache.add("r.io", "", { "r.io": { username: "u", password: "p" } }, 60_000_000_000n);
+    const info = (key: string): CacheInfo => ({
+      keyType: "Registry",
+      key,
+      duration: "1m",
+      durationFrom: "cacheDuration",
+      expiresAt: "1970-01-01T00:01:01.000Z",
+    });
+    cache.add("r.io", "", { "r.io": { username: "u", password: "p" } }, 60_000_000_000n, info("r.io"));
+    expect(cache.get("r.io/a", "")?.info).toEqual(info("r.io"));
     expect(cache.get("r.io/a", "")).toBeDefined();
     expect(cache.get("r.io/a", "sa")).toBeUndefined();
     now += 60_000;
     expect(cache.get("r.io/b", "")).toBeDefined();
     now += 1;
     expect(cache.get("r.io/b", "")).toBeUndefined();
-    cache.add("r.io/a", "", {}, -1n);
+    cache.add("r.io/a", "", {}, -1n, info("r.io/a"));
     expect(cache.get("r.io/a", "")).toBeUndefined();
-    cache.add(GLOBAL_CACHE_KEY, "", { g: { username: "", password: "" } }, 1_000_000_000n);
-    expect(cache.get("other.io/x", "")).toEqual({ g: { username: "", password: "" } });
+    cache.add(
+      GLOBAL_CACHE_KEY,
+      "",
+      { g: { username: "", password: "" } },
+      1_000_000_000n,
+      info(GLOBAL_CACHE_KEY),
+    );
+    expect(cache.get("other.io/x", "")?.auth).toEqual({ g: { username: "", password: "" } });
   });
 });
 

@@ -48,8 +48,23 @@ export function cacheLifetimeNanos(
   return fallback === 0n ? undefined : fallback;
 }
 
+/** How the kubelet keeps one answer, for the report. */
+export interface CacheInfo {
+  /** The response's cacheKeyType: `Image`, `Registry` or `Global`. */
+  keyType: string;
+  /** The key it is kept under: the image, its registry host, or the global key. */
+  key: string;
+  /** How long: the response's cacheDuration, else the provider's defaultCacheDuration. */
+  duration: string;
+  /** Which of the two the duration is. */
+  durationFrom: "cacheDuration" | "defaultCacheDuration";
+  /** When the kubelet drops it (ISO 8601), or null when it is not kept at all (a zero duration). */
+  expiresAt: string | null;
+}
+
 interface _Entry {
   auth: Record<string, PluginAuth>;
+  info: CacheInfo;
   expiresAtNanos: bigint;
 }
 
@@ -66,7 +81,10 @@ export class PluginCache {
   }
 
   /** The cached answer for `image`: its own key first, then its registry's, then the global one. */
-  get(image: string, serviceAccountKey: string): Record<string, PluginAuth> | undefined {
+  get(
+    image: string,
+    serviceAccountKey: string,
+  ): { auth: Record<string, PluginAuth>; info: CacheInfo } | undefined {
     for (const base of [image, registryOf(image), this.#globalKey]) {
       const key = _key(base, serviceAccountKey);
       const entry = this.#entries.get(key);
@@ -75,20 +93,22 @@ export class PluginCache {
         this.#entries.delete(key);
         continue;
       }
-      return entry.auth;
+      return { auth: entry.auth, info: entry.info };
     }
     return undefined;
   }
 
-  /** Stores an answer under a base key for `lifetimeNanos` from now. */
+  /** Stores an answer under a base key for `lifetimeNanos` from now; `info` is what the report shows. */
   add(
     baseKey: string,
     serviceAccountKey: string,
     auth: Record<string, PluginAuth>,
     lifetimeNanos: bigint,
+    info: CacheInfo,
   ): void {
     this.#entries.set(_key(baseKey, serviceAccountKey), {
       auth,
+      info,
       expiresAtNanos: this.#nowNanos() + lifetimeNanos,
     });
   }

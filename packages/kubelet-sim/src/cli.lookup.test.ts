@@ -127,7 +127,7 @@ describe("a malformed answer is rejected with the kubelet's reason (acceptance 2
       "  provider failing: failed (executed): error execing credential provider plugin failing for image registry.example/team/app: exit status 3: boom: the cloud said no\n",
     );
     expect(text.stdout).toContain('      request was: {"kind":"CredentialProviderRequest"');
-    expect(text.stdout).toMatch(/\n\nexecuted failing 1 times\n$/);
+    expect(text.stdout).toMatch(/\n\nexecuted failing 1 time\n$/);
     expect(text.stderr).toBe("");
   });
 });
@@ -327,6 +327,169 @@ describe("how a plugin is run", () => {
   });
 });
 
+describe("lookup explains: why no provider matches, and how long each answer is kept", () => {
+  const config = () =>
+    writeConfig(tmp.path("explain.json"), [
+      provider("ecr-credential-provider", ["*.amazonaws.com", "public.ecr.aws"]),
+      provider("registry", ["registry.example.com", "*.registry.example.com:5000/team/"], {
+        env: { CACHE_DURATION: "6h" },
+      }),
+      provider("images", ["images.example.com"], {
+        env: { CACHE_KEY_TYPE: "Image" },
+        defaultCacheDuration: "90s",
+      }),
+      provider("uncached", ["uncached.example.com"], { env: { CACHE_DURATION: "0s" } }),
+    ]);
+  const binDir = () =>
+    makeBinDir(tmp.path("explain-bin"), {
+      "ecr-credential-provider": "counting",
+      registry: "counting",
+      images: "counting",
+      uncached: "counting",
+    });
+  const IMAGES = [
+    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app",
+    "registry.example.com/app",
+    "registry.example.com/other",
+    "images.example.com/app",
+    "uncached.example.com/app",
+  ];
+  const before = Date.now();
+
+  it("says, in JSON, each pattern's reason and each answer's cacheKeyType, duration and expiry", async () => {
+    const run = await runSim([
+      "lookup",
+      "--config",
+      config(),
+      "--bin-dir",
+      binDir(),
+      "--output",
+      "json",
+      ...IMAGES,
+    ]);
+    expect(run.code).toBe(0);
+    const [ecr, registry, other, images, uncached] = parseReport(run);
+    expect(ecr?.providers).toEqual([]);
+    expect(ecr?.unmatched).toEqual([
+      {
+        provider: "ecr-credential-provider",
+        pattern: "*.amazonaws.com",
+        reason:
+          '3 DNS labels; the image\'s host 123456789012.dkr.ecr.eu-west-1.amazonaws.com has 6 ("*" matches within one label)',
+      },
+      {
+        provider: "ecr-credential-provider",
+        pattern: "public.ecr.aws",
+        reason: "3 DNS labels; the image's host 123456789012.dkr.ecr.eu-west-1.amazonaws.com has 6",
+      },
+      {
+        provider: "registry",
+        pattern: "registry.example.com",
+        reason: expect.stringMatching(/^3 DNS labels; /),
+      },
+      {
+        provider: "registry",
+        pattern: "*.registry.example.com:5000/team/",
+        reason: "the pattern's port is 5000; the image names none",
+      },
+      { provider: "images", pattern: "images.example.com", reason: expect.stringMatching(/^3 DNS labels; /) },
+      {
+        provider: "uncached",
+        pattern: "uncached.example.com",
+        reason: expect.stringMatching(/^3 DNS labels; /),
+      },
+    ]);
+    const cacheOf = (entry: typeof registry) => entry?.providers[0]?.cache;
+    expect(cacheOf(registry)).toMatchObject({
+      keyType: "Registry",
+      key: "registry.example.com",
+      duration: "6h",
+      durationFrom: "cacheDuration",
+    });
+    const expires = Date.parse(cacheOf(registry)?.expiresAt ?? "");
+    expect(expires - before).toBeGreaterThanOrEqual(6 * 3600_000);
+    expect(expires - Date.now()).toBeLessThanOrEqual(6 * 3600_000);
+    // The second image of the registry is the cached answer, with the same expiry.
+    expect(other?.providers[0]).toMatchObject({ cached: true, cache: cacheOf(registry) });
+    expect(cacheOf(images)).toMatchObject({
+      keyType: "Image",
+      key: "images.example.com/app",
+      duration: "90s",
+      durationFrom: "defaultCacheDuration",
+    });
+    expect(cacheOf(uncached)).toEqual({
+      keyType: "Registry",
+      key: "uncached.example.com",
+      duration: "0s",
+      durationFrom: "cacheDuration",
+      expiresAt: null,
+    });
+    expect(registry?.unmatched).toBeUndefined();
+  });
+
+  it("says the same in text, and ends with a summary table", async () => {
+    const run = await runSim(["lookup", "--config", config(), "--bin-dir", binDir(), ...IMAGES]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines.slice(0, 4)).toEqual([
+      "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app -> 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app",
+      "  no provider matches this image: the kubelet pulls it without plugin credentials",
+      '    ecr-credential-provider "*.amazonaws.com": 3 DNS labels; the image\'s host 123456789012.dkr.ecr.eu-west-1.amazonaws.com has 6 ("*" matches within one label)',
+      '    ecr-credential-provider "public.ecr.aws": 3 DNS labels; the image\'s host 123456789012.dkr.ecr.eu-west-1.amazonaws.com has 6',
+    ]);
+    expect(run.stdout).toMatch(
+      /^ {2}provider registry: executed; cached by Registry "registry\.example\.com" for 6h \(the answer's cacheDuration\), until \d{4}-\d\d-\d\dT[\d:.]+Z$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^ {2}provider registry: served from cache; cached by Registry "registry\.example\.com" for 6h/m,
+    );
+    expect(run.stdout).toContain(
+      '  provider images: executed; cached by Image "images.example.com/app" for 90s (the provider\'s defaultCacheDuration), until ',
+    );
+    expect(run.stdout).toContain(
+      "  provider uncached: executed; not cached (0s, the answer's cacheDuration)\n",
+    );
+    const summary = lines.slice(lines.indexOf("summary:") + 1, lines.indexOf("summary:") + 7);
+    expect(summary.map((line) => line.trim().split(/\s{2,}/))).toEqual([
+      ["IMAGE", "PROVIDER", "ANSWER", "CACHE KEY", "FOR", "UNTIL"],
+      ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/app", "-", "no provider matches"],
+      [
+        "registry.example.com/app",
+        "registry",
+        "executed",
+        "Registry registry.example.com",
+        "6h",
+        expect.stringMatching(/Z$/),
+      ],
+      [
+        "registry.example.com/other",
+        "registry",
+        "from cache",
+        "Registry registry.example.com",
+        "6h",
+        expect.stringMatching(/Z$/),
+      ],
+      [
+        "images.example.com/app",
+        "images",
+        "executed",
+        "Image images.example.com/app",
+        "90s",
+        expect.stringMatching(/Z$/),
+      ],
+      [
+        "uncached.example.com/app",
+        "uncached",
+        "executed",
+        "Registry uncached.example.com",
+        "0s",
+        "not cached",
+      ],
+    ]);
+    expect(run.stdout).toMatch(/\n\nexecuted ecr-credential-provider 0 times\nexecuted registry 1 time\n/);
+  });
+});
+
 describe("redaction that reads well", () => {
   it("masks a password where it is a value, never inside a host name or a key", async () => {
     const binDir = makeBinDir(tmp.path("short-password-bin"), { short: "counting", same: "counting" });
@@ -452,9 +615,9 @@ describe("merging several providers' answers (the kubelet's keyring)", () => {
       },
     ]);
     expect(report[1]?.credentials.map((c) => c.username)).toEqual(["first-host", "second-host"]);
-    expect(report[1]?.providers).toEqual([
-      { name: "first", executed: false, cached: true },
-      { name: "second", executed: false, cached: true },
+    expect(report[1]?.providers).toMatchObject([
+      { name: "first", executed: false, cached: true, cache: { keyType: "Registry", key: "a.merge.test" } },
+      { name: "second", executed: false, cached: true, cache: { keyType: "Registry", key: "a.merge.test" } },
     ]);
   });
 
@@ -471,6 +634,19 @@ describe("merging several providers' answers (the kubelet's keyring)", () => {
       normalizedImage: "unmatched.example/app",
       providers: [],
       credentials: [],
+      unmatched: [
+        {
+          provider: "first",
+          pattern: "*.merge.test",
+          reason: '3 DNS labels; the image\'s host unmatched.example has 2 ("*" matches within one label)',
+        },
+        {
+          provider: "second",
+          pattern: "*.merge.test",
+          reason: '3 DNS labels; the image\'s host unmatched.example has 2 ("*" matches within one label)',
+        },
+        { provider: "hub", pattern: "docker.io", reason: 'label 1, "docker", does not match "unmatched"' },
+      ],
     });
   });
 });
@@ -632,7 +808,8 @@ describe("tokenAttributes: service account token mode", () => {
       "Credential provider plugin returned the service account token as the password for image \"echo-sa.sa.test/app\", which is not allowed when service account cache type is not set to 'Token'",
     );
     expect(report[0]?.credentials).toEqual([]);
-    expect(report[1]?.providers[0]).toEqual({ name: "echo-token", executed: true, cached: false });
+    expect(report[1]?.providers[0]).toMatchObject({ name: "echo-token", executed: true, cached: false });
+    expect(report[1]?.providers[0]?.cache?.keyType).toBe("Registry");
     // Accepted, and even --show-secrets does not print the token.
     expect(report[1]?.credentials).toEqual([
       { provider: "echo-token", key: "echo-token.sa.test", username: "user", password: "[REDACTED]" },

@@ -31,7 +31,7 @@ import {
 import { checkPluginBinaries, KUBELET_PLUGIN_TIMEOUT_MS } from "./exec.ts";
 import { KUBELET_VERSION_FLAG, type KubeletVersion, parseKubeletVersion } from "./kubelet-versions.ts";
 import { createKubeletSimulator } from "./lookup.ts";
-import { execCountLines, type LookupEntry, lookupJson, lookupText } from "./report.ts";
+import { execCountLines, type LookupEntry, lookupJson, lookupSummary, lookupText } from "./report.ts";
 import { messageOf, safeLine } from "./text.ts";
 import type { ServiceAccount } from "./tokens.ts";
 import { type ValidationReport, validateConfigPath, validSummary } from "./validate.ts";
@@ -413,6 +413,9 @@ async function _lookup(
   } else {
     for (const line of lookupText(entries, options)) write.out(line);
     write.out("");
+    write.out("summary:");
+    for (const line of lookupSummary(entries, options)) write.out(line);
+    write.out("");
     for (const line of execCountLines(counts)) write.out(line);
   }
   const failed = entries.some(
@@ -441,7 +444,11 @@ async function _verifyEntry(
     });
     const what = `credential ${credential.key} from ${credential.provider}`;
     if (result.outcome === "accepted") {
-      return { verified: true, verifyMessage: `${result.registry} accepted the ${what}: ${result.message}` };
+      // Who accepted what, once: `r.io accepted example's credential for r.io (GET ... answered 200)`.
+      return {
+        verified: true,
+        verifyMessage: `${result.registry} accepted ${credential.provider}'s credential for ${credential.key} (${result.message})`,
+      };
     }
     failures.push(`${what}: ${result.outcome}: ${result.message}`);
   }

@@ -291,8 +291,15 @@ describe("5. the global cache key", () => {
     expect(cacheBaseKey("Global", "r.io/a", V1_33.globalCacheKey)).toBe("global");
     expect(cacheBaseKey("Global", "r.io/a")).toBe("<global>");
     const cache = new PluginCache(() => 0, V1_33.globalCacheKey);
-    cache.add("global", "", { any: { username: "u", password: "p" } }, 1_000_000_000n);
-    expect(cache.get("other.io/x", "")).toEqual({ any: { username: "u", password: "p" } });
+    const info = {
+      keyType: "Global",
+      key: "global",
+      duration: "1s",
+      durationFrom: "cacheDuration",
+      expiresAt: null,
+    } as const;
+    cache.add("global", "", { any: { username: "u", password: "p" } }, 1_000_000_000n, info);
+    expect(cache.get("other.io/x", "")?.auth).toEqual({ any: { username: "u", password: "p" } });
   });
 });
 
@@ -324,7 +331,14 @@ describe("2 and 3 at lookup: the echo guard, and the order of credentials", () =
       saAttributes({ cacheType: "" }) as Partial<CredentialProvider>,
     );
     const report = await simulate([echo], V1_33).lookup("a.v.test/app");
-    expect(report.providers).toEqual([{ name: "echo", executed: true, cached: false }]);
+    expect(report.providers).toEqual([
+      {
+        name: "echo",
+        executed: true,
+        cached: false,
+        cache: expect.objectContaining({ keyType: "Registry" }),
+      },
+    ]);
     expect(report.credentials).toEqual([
       { provider: "echo", key: "a.v.test", username: "user", password: TOKEN },
     ]);

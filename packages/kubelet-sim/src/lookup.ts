@@ -11,11 +11,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CredentialProvider, CredentialProviderConfig } from "@kubelet-credential-provider/config";
 import { parseImage, SecretRegistry, urlsMatch } from "@kubelet-credential-provider/core";
-import { cacheBaseKey, cacheLifetimeNanos, PluginCache } from "./cache.ts";
+import { type CacheInfo, cacheBaseKey, cacheLifetimeNanos, PluginCache } from "./cache.ts";
 import { decodePluginResponse, invalidCacheKeyTypeError, type PluginAuth, passwordsIn } from "./decode.ts";
 import { KUBELET_PLUGIN_TIMEOUT_MS, runFailure, runPluginProcess } from "./exec.ts";
 import { mergeCredentials } from "./keyring.ts";
 import { DEFAULT_KUBELET_VERSION, type KubeletVersion } from "./kubelet-versions.ts";
+import { whyNoMatch } from "./patterns.ts";
 import { encodePluginRequest } from "./request.ts";
 import { messageOf } from "./text.ts";
 import { echoGuardError, type ServiceAccount, serviceAccountDecision } from "./tokens.ts";
@@ -29,6 +30,15 @@ export interface ProviderReport {
   cached: boolean;
   /** Why the provider gave nothing: the kubelet's reason. Secrets are not masked here. */
   error?: string;
+  /** How the kubelet keeps the answer (for an answer, fresh or from the cache). */
+  cache?: CacheInfo;
+}
+
+/** A pattern that did not match an image, and why (patterns.ts's whyNoMatch). */
+export interface UnmatchedPattern {
+  provider: string;
+  pattern: string;
+  reason: string;
 }
 
 /** A credential for the image, as the kubelet would hand it to the container runtime. */
@@ -49,6 +59,8 @@ export interface ImageReport {
   error?: string;
   /** The providers whose matchImages match, in config order. */
   providers: ProviderReport[];
+  /** When no provider matches: every provider's patterns, each with why it does not match. */
+  unmatched?: UnmatchedPattern[];
   /** The credentials that match the image, in the order the kubelet would try them. */
   credentials: CredentialReport[];
 }
@@ -127,7 +139,8 @@ export function createKubeletSimulator(options: KubeletSimulatorOptions): Kubele
     if (!decision.run) return fail(decision.error);
 
     const cached = state.cache.get(image, decision.cacheKey);
-    if (cached !== undefined) return { report: { ...report, cached: true }, auth: cached };
+    if (cached !== undefined)
+      return { report: { ...report, cached: true, cache: cached.info }, auth: cached.auth };
 
     const path = join(options.binDir, provider.name);
     const stdin = encodePluginRequest(provider.apiVersion, image, {
@@ -168,8 +181,16 @@ export function createKubeletSimulator(options: KubeletSimulatorOptions): Kubele
     if (baseKey === undefined) return fail(invalidCacheKeyTypeError(response.cacheKeyType));
 
     const lifetime = cacheLifetimeNanos(response.cacheDuration, provider.defaultCacheDuration);
-    if (lifetime !== undefined) state.cache.add(baseKey, decision.cacheKey, response.auth, lifetime);
-    return { report, auth: response.auth };
+    const info: CacheInfo = {
+      keyType: response.cacheKeyType,
+      key: baseKey,
+      duration: response.cacheDuration ?? provider.defaultCacheDuration ?? "0s",
+      durationFrom: response.cacheDuration === undefined ? "defaultCacheDuration" : "cacheDuration",
+      expiresAt:
+        lifetime === undefined ? null : new Date(now() + Number(lifetime / 1_000_000n)).toISOString(),
+    };
+    if (lifetime !== undefined) state.cache.add(baseKey, decision.cacheKey, response.auth, lifetime, info);
+    return { report: { ...report, cache: info }, auth: response.auth };
   };
 
   return {
@@ -198,6 +219,15 @@ export function createKubeletSimulator(options: KubeletSimulatorOptions): Kubele
         answers.push({ provider: state.provider.name, auth });
       }
       report.credentials = mergeCredentials(normalized, answers);
+      if (report.providers.length === 0) {
+        report.unmatched = states.flatMap(({ provider }) =>
+          provider.matchImages.map((pattern) => ({
+            provider: provider.name,
+            pattern,
+            reason: whyNoMatch(pattern, normalized) ?? "matches",
+          })),
+        );
+      }
       return report;
     },
   };

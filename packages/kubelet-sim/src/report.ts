@@ -7,6 +7,7 @@
  * account token is masked everywhere.
  */
 import type { SecretRegistry } from "@kubelet-credential-provider/core";
+import type { CacheInfo } from "./cache.ts";
 import type { ImageReport } from "./lookup.ts";
 import { safeLine, safeLines } from "./text.ts";
 
@@ -45,7 +46,11 @@ export function lookupJson(entries: readonly LookupEntry[], options: ReportOptio
       executed: provider.executed,
       cached: provider.cached,
       ...(provider.error === undefined ? {} : { error: mask(provider.error) }),
+      ...(provider.cache === undefined
+        ? {}
+        : { cache: { ...provider.cache, key: name(provider.cache.key) } }),
     }));
+    if (entry.unmatched !== undefined) out.unmatched = entry.unmatched;
     out.credentials = entry.credentials.map((credential) => ({
       provider: credential.provider,
       key: name(credential.key),
@@ -71,6 +76,9 @@ export function lookupText(entries: readonly LookupEntry[], options: ReportOptio
     lines.push(`${name(entry.image)} -> ${name(entry.normalizedImage)}`);
     if (entry.providers.length === 0) {
       lines.push("  no provider matches this image: the kubelet pulls it without plugin credentials");
+      for (const { provider, pattern, reason } of entry.unmatched ?? []) {
+        lines.push(`    ${provider} ${JSON.stringify(pattern)}: ${safe(reason)}`);
+      }
     }
     for (const provider of entry.providers) {
       if (provider.error !== undefined) {
@@ -78,7 +86,10 @@ export function lookupText(entries: readonly LookupEntry[], options: ReportOptio
         lines.push(`  provider ${provider.name}: failed${provider.executed ? " (executed)" : ""}: ${first}`);
         for (const line of rest) lines.push(`      ${line}`);
       } else {
-        lines.push(`  provider ${provider.name}: ${provider.cached ? "served from cache" : "executed"}`);
+        const how = provider.cached ? "served from cache" : "executed";
+        lines.push(
+          `  provider ${provider.name}: ${how}${provider.cache ? `; ${_cacheText(provider.cache, name)}` : ""}`,
+        );
       }
     }
     for (const credential of entry.credentials) {
@@ -91,15 +102,58 @@ export function lookupText(entries: readonly LookupEntry[], options: ReportOptio
     }
     if (entry.verified !== undefined) {
       const message = safe(entry.verifyMessage ?? entry.verifyError ?? "");
-      lines.push(`  verify: ${entry.verified ? "accepted" : "not accepted"}: ${message}`);
+      lines.push(`  verify: ${entry.verified ? message : `not accepted: ${message}`}`);
     }
   }
   return lines;
 }
 
-/** `executed NAME N times`, one line per configured provider. */
+/**
+ * The summary table the text report ends with: a row per image and provider that matched it (or
+ * none), what the kubelet got, and how long it keeps it.
+ */
+export function lookupSummary(entries: readonly LookupEntry[], options: ReportOptions): string[] {
+  const name = (text: string) => safeLine(_name(text, options), options.tokenSecrets);
+  const rows: string[][] = [["IMAGE", "PROVIDER", "ANSWER", "CACHE KEY", "FOR", "UNTIL"]];
+  for (const entry of entries) {
+    const image = name(entry.normalizedImage ?? entry.image);
+    if (entry.normalizedImage === null) rows.push([image, "-", "invalid image", "", "", ""]);
+    else if (entry.providers.length === 0) rows.push([image, "-", "no provider matches", "", "", ""]);
+    for (const provider of entry.providers) {
+      const answer = provider.error !== undefined ? "failed" : provider.cached ? "from cache" : "executed";
+      const cache = provider.cache;
+      rows.push([
+        image,
+        provider.name,
+        answer,
+        cache ? `${cache.keyType} ${name(cache.key)}` : "",
+        cache ? cache.duration : "",
+        cache ? (cache.expiresAt ?? "not cached") : "",
+      ]);
+    }
+  }
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
+  return rows.map((row) =>
+    `  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ")}`.trimEnd(),
+  );
+}
+
+/** `cached by Registry "registry.example.com" for 6h (the answer's cacheDuration), until 2026-…` */
+function _cacheText(cache: CacheInfo, name: (text: string) => string): string {
+  const source =
+    cache.durationFrom === "cacheDuration"
+      ? "the answer's cacheDuration"
+      : "the provider's defaultCacheDuration";
+  if (cache.expiresAt === null) return `not cached (${cache.duration}, ${source})`;
+  return `cached by ${cache.keyType} ${JSON.stringify(name(cache.key))} for ${cache.duration} (${source}), until ${cache.expiresAt}`;
+}
+
+/** `executed NAME N times` (`1 time`), one line per configured provider. */
 export function execCountLines(counts: Readonly<Record<string, number>>): string[] {
-  return Object.entries(counts).map(([name, count]) => `executed ${name} ${count} times`);
+  return Object.entries(counts).map(
+    ([name, count]) => `executed ${name} ${count} ${count === 1 ? "time" : "times"}`,
+  );
 }
 
 /** A name as it is, `<redacted>` when it is a password (or several) as a whole; never the token. */

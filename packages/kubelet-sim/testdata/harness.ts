@@ -117,7 +117,7 @@ export function runSim(
 /** The `executed NAME N times` lines of a run. */
 export function execCounts(text: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^executed (\S+) (\d+) times$/gm))
+  for (const match of text.matchAll(/^executed (\S+) (\d+) times?$/gm))
     counts[match[1] as string] = Number(match[2]);
   return counts;
 }
@@ -135,7 +135,20 @@ export interface JsonEntry {
   image: string;
   normalizedImage: string | null;
   error?: string;
-  providers: { name: string; executed: boolean; cached: boolean; error?: string }[];
+  providers: {
+    name: string;
+    executed: boolean;
+    cached: boolean;
+    error?: string;
+    cache?: {
+      keyType: string;
+      key: string;
+      duration: string;
+      durationFrom: string;
+      expiresAt: string | null;
+    };
+  }[];
+  unmatched?: { provider: string; pattern: string; reason: string }[];
   credentials: { provider: string; key: string; username: string; password: string }[];
   verified?: boolean;
   verifyError?: string;
