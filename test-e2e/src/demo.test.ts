@@ -62,9 +62,32 @@ describe("pnpm demo", () => {
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("executed example-credential-provider 2 times");
     expect(run.output).toContain("executed ecr-credential-provider 3 times");
-    expect(run.output).toContain("executed acr-credential-provider 1 times");
+    expect(run.output).toContain("executed acr-credential-provider 1 time");
     expect(run.output).toContain("executed auth-provider-gcp 2 times");
-    expect(run.output).toMatch(/verify: accepted/);
+    // Who accepted what, once per image.
+    expect(run.output).toMatch(
+      /^ {2}verify: registry\.example\.com accepted example-credential-provider's credential for registry\.example\.com \(GET https:\/\/registry\.example\.com\/v2\/ .*answered 200\)$/m,
+    );
+    expect(run.output).not.toMatch(/verify: accepted/);
+    // Per cloud, one lookalike host refused before any cloud call.
+    for (const host of [
+      "mirror.example.com",
+      "12345.dkr.ecr.us-west-2.amazonaws.com",
+      "my-evil-registry.azurecr.io",
+      "storage.cloud.google.com",
+    ]) {
+      expect(run.output).toContain(
+        `refused: ${host}, a lookalike its matchImages let through: the provider said no, with no cloud call\n`,
+      );
+    }
+    // Per cloud, the cache fields of each answer in the summary table.
+    expect(run.output.match(/^ {2}IMAGE +PROVIDER +ANSWER +CACHE KEY +FOR +UNTIL$/gm)).toHaveLength(4);
+    expect(run.output).toMatch(
+      /^ {2}registry\.example\.com\/team\/app +example-credential-provider +executed +Registry registry\.example\.com +\S+ +\d{4}-\d\d-\d\dT\S+Z$/m,
+    );
+    expect(run.output).toMatch(
+      /^ {2}123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com\/team\/app +ecr-credential-provider +executed +Registry /m,
+    );
     expect(run.output).toMatch(/leak check: none of the \d+ secrets the clouds issued appears in any output/);
     await expectNothingLeftBehind(run.output);
   });

@@ -26,6 +26,11 @@ interface Tour {
   provider: string;
   config: string;
   images: string[];
+  /**
+   * An image on a host that looks like the cloud's and that the config's matchImages send to the
+   * provider, which must refuse it before any cloud call.
+   */
+  lookalike: string;
   /** The node's environment for this cloud, beyond the emulator's proxy settings. */
   setUp(
     emulator: Emulator,
@@ -44,6 +49,7 @@ const TOURS: Tour[] = [
       "eu.registry.example.com/team/app:1.0",
       "docker.io/library/nginx:1.27",
     ],
+    lookalike: "mirror.example.com/team/app:1.0",
     setUp: async (emulator) => ({ vars: { API_KEY_FILE: emulator.example.apiKeyFile } }),
   },
   {
@@ -55,6 +61,7 @@ const TOURS: Tour[] = [
       "123456789012.dkr-ecr.us-west-2.on.aws/team/app:1.0",
       "public.ecr.aws/nginx/nginx:1.27",
     ],
+    lookalike: "12345.dkr.ecr.us-west-2.amazonaws.com/team/app:1.0",
     setUp: async (emulator) => ({
       env: {
         AWS_CONFIG_FILE: "/nonexistent/aws-config",
@@ -70,6 +77,7 @@ const TOURS: Tour[] = [
     provider: "acr-credential-provider",
     config: "acr.yaml",
     images: ["myregistry.azurecr.io/team/app:1.0", "myregistry.azurecr.io/team/worker:2.3"],
+    lookalike: "my-evil-registry.azurecr.io/team/app:1.0",
     setUp: async (emulator, workDir) => {
       const clientId = randomUUID();
       const secret = emulator.azure.registerClientSecret(clientId);
@@ -93,6 +101,7 @@ const TOURS: Tour[] = [
       "us-docker.pkg.dev/my-project/team/worker:2.3",
       "gcr.io/my-project/app:1.0",
     ],
+    lookalike: "storage.cloud.google.com/my-project/app:1.0",
     setUp: async (emulator) => ({ env: emulator.google.metadataEnv(), vars: {} }),
   },
 ];
@@ -127,6 +136,28 @@ async function _endChild(): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Runs the simulator, its output shown as it comes (`show`) and returned. */
+function _runSim(
+  args: string[],
+  env: Record<string, string>,
+  show: boolean,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolveRun, reject) => {
+    child = spawn(sim, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (show) process.stdout.write(chunk);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("error", reject);
+    child.on("close", (code) => resolveRun({ code, output }));
+  });
+}
+
+const _totalCalls = () => Object.values(emulator.callCounts()).reduce((sum, n) => sum + n, 0);
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     void stop().then(() => process.exit(130));
@@ -159,20 +190,28 @@ try {
     args.push("--plugin-stderr-dir", join(stderrDir, String(index)), ...tour.images);
     // The kubelet's environment on a node behind a proxy: no Node, no PATH needed.
     if (stopping) break;
-    const result = await new Promise<{ code: number | null; output: string }>((resolveRun, reject) => {
-      child = spawn(sim, args, { env: { ...emulator.env(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      const show = (chunk: Buffer) => {
-        output += chunk;
-        process.stdout.write(chunk);
-      };
-      child.stdout?.on("data", show);
-      child.stderr?.on("data", show);
-      child.on("error", reject);
-      child.on("close", (code) => resolveRun({ code, output }));
-    });
+    const result = await _runSim(args, { ...emulator.env(), ...env }, true);
     printed.push(result.output);
     if (result.code !== 0) failed = true;
+
+    // The lookalike: the provider runs (its pattern matches) and refuses, and the cloud hears nothing.
+    if (stopping) break;
+    const callsBefore = _totalCalls();
+    const refusal = await _runSim(
+      ["lookup", "--config", config, "--bin-dir", binDir, tour.lookalike],
+      { ...emulator.env(), ...env },
+      false,
+    );
+    printed.push(refusal.output);
+    const calls = _totalCalls() - callsBefore;
+    const refused = refusal.code === 1 && refusal.output.includes("not this provider's registry");
+    const host = tour.lookalike.split("/")[0];
+    console.log(
+      refused && calls === 0
+        ? `refused: ${host}, a lookalike its matchImages let through: the provider said no, with no cloud call`
+        : `NOT refused as it should be: ${host} (exit ${refusal.code}, ${calls} cloud calls):\n${refusal.output}`,
+    );
+    if (!refused || calls !== 0) failed = true;
   }
 
   for (const dir of existsSync(stderrDir) ? readdirSync(stderrDir) : []) {
