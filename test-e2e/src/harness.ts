@@ -102,6 +102,8 @@ export interface E2E {
   /** Writes a scratch file (an azure.json, a token file) in the run's directory; returns its path. */
   file(name: string, content: string): string;
   lookup(config: string, images: string[], options?: LookupOptions): Promise<LookupRun>;
+  /** `kubelet-credential-sim doctor ARGS`, in the emulator's environment. */
+  doctor(args: string[]): Promise<LookupRun>;
   /** `kubelet-credential-sim verify IMAGE --username U --password-stdin`. */
   verify(image: string, username: string, password: string): Promise<LookupRun>;
   /** Fails if any secret the emulator issued appears in anything the processes printed. */
@@ -158,6 +160,10 @@ export async function startE2E(options: EmulatorOptions = {}): Promise<E2E> {
         execCounts[match[1] as string] = Number(match[2]);
       }
       return { ...result, pluginStderr, entries, execCounts };
+    },
+    async doctor(args) {
+      const result = await _run(sim, ["doctor", ...args], emulator.env());
+      return { ...result, pluginStderr: [], entries: [], execCounts: {} };
     },
     async verify(image, username, password) {
       const result = await _run(

@@ -1,11 +1,12 @@
 /**
- * The command line: `validate`, `lookup`, `verify` and `config set-provider|remove-provider`, as a
+ * The command line: `validate`, `lookup`, `doctor`, `verify` and `config set-provider|remove-provider`, as a
  * function of argv and io that returns the exit status, so that it runs in tests without a process.
  * cli.ts is the only caller that exits.
  *
  * Exit status: 0 success; 1 the answer is a failure (invalid config, a plugin that failed or was
  * not run, an invalid image, credentials not accepted); 2 a mistake on the command line.
  */
+import { resolve } from "node:path";
 import {
   createHttpClient,
   type HttpClient,
@@ -28,6 +29,8 @@ import {
   runSetProvider,
   SET_PROVIDER_FLAGS,
 } from "./config-commands.ts";
+import { doctorText, runDoctor } from "./doctor.ts";
+import { splitWords } from "./doctor-node.ts";
 import { checkPluginBinaries, KUBELET_PLUGIN_TIMEOUT_MS } from "./exec.ts";
 import { KUBELET_VERSION_FLAG, type KubeletVersion, parseKubeletVersion } from "./kubelet-versions.ts";
 import { createKubeletSimulator } from "./lookup.ts";
@@ -35,7 +38,7 @@ import { execCountLines, type LookupEntry, lookupJson, lookupSummary, lookupText
 import { messageOf, safeLine } from "./text.ts";
 import type { ServiceAccount } from "./tokens.ts";
 import { type ValidationReport, validateConfigPath, validSummary } from "./validate.ts";
-import { verifyCredentials } from "./verify.ts";
+import { verifyCredentials, verifyEntry } from "./verify.ts";
 import { NAME, VERSION } from "./version.ts";
 
 /** Where the command line reads and writes. */
@@ -114,6 +117,42 @@ const _LOOKUP_FLAGS = {
   "kubelet-version": KUBELET_VERSION_FLAG,
 } as const satisfies FlagDefs;
 
+const _DOCTOR_FLAGS = {
+  root: {
+    type: "string",
+    placeholder: "DIR",
+    description:
+      "The node's filesystem root, where /proc, /etc and the kubelet's paths are read (default \"/\").",
+  },
+  "kubelet-flags": {
+    type: "string",
+    placeholder: "FLAGS",
+    description: "The kubelet's command line flags, as one string, instead of finding the kubelet.",
+  },
+  config: {
+    type: "string",
+    placeholder: "PATH",
+    description: "The CredentialProviderConfig, instead of the kubelet's flag.",
+  },
+  "bin-dir": {
+    type: "string",
+    placeholder: "DIR",
+    description: "The plugin directory, instead of the kubelet's flag.",
+  },
+  image: {
+    type: "list",
+    placeholder: "IMAGE",
+    description: "An image to look up (default: one per matchImages pattern where one can be formed).",
+  },
+  verify: { type: "boolean", description: "Try each image's credentials at its registry (see verify)." },
+  timeout: _LOOKUP_FLAGS.timeout,
+  output: _LOOKUP_FLAGS.output,
+  "kubelet-version": {
+    ...KUBELET_VERSION_FLAG,
+    description: `${KUBELET_VERSION_FLAG.description} Default: the kubelet's own (kubelet --version, on the node itself).`,
+  },
+} as const satisfies FlagDefs;
+
 const _VERIFY_FLAGS = {
   username: { type: "string", placeholder: "USER", description: "The registry username." },
   "password-stdin": { type: "boolean", description: "Read the password from stdin (required)." },
@@ -151,6 +190,24 @@ const _COMMANDS: Record<string, _Command> = {
     ],
     flags: _LOOKUP_FLAGS,
     run: _lookup,
+  },
+  doctor: {
+    summary: "check a node's credential provider set-up end to end, and say what to fix",
+    usage: `${NAME} doctor [--root DIR] [--kubelet-flags FLAGS | --config PATH --bin-dir DIR] [--image IMAGE]... [--verify] [--output text|json]`,
+    about: [
+      "Finds the kubelet (its running process, else its systemd unit kubelet.service with its",
+      "drop-ins and environment files), its version (kubelet --version) and its",
+      "--image-credential-provider-config and --image-credential-provider-bin-dir; validates the",
+      "config for that kubelet; checks each provider binary (there, executable, built for this",
+      "machine's architecture and C library, answers --version); warns of patterns that will not",
+      "match as meant; and looks up an image per pattern (or each --image) through the plugins, as",
+      "the kubelet would, with --verify trying the credentials at the registry. One line per",
+      "finding: ✓ ok, ! a warning, ✗ broken, each with its fix; --output json for programs.",
+      "Exit status 0 when nothing is broken (warnings allowed), 1 when something is, 2 for a usage",
+      "mistake.",
+    ],
+    flags: _DOCTOR_FLAGS,
+    run: _doctor,
   },
   verify: {
     summary: "try a username and password at a registry, as a container runtime does",
@@ -401,7 +458,7 @@ async function _lookup(
   for (const image of images) {
     const entry: LookupEntry = await simulator.lookup(image);
     if (http !== undefined && entry.credentials.length > 0)
-      Object.assign(entry, await _verifyEntry(entry, http, secrets));
+      Object.assign(entry, await verifyEntry(entry, http, secrets));
     entries.push(entry);
   }
 
@@ -427,33 +484,39 @@ async function _lookup(
   return failed ? EXIT_FAILED : EXIT_OK;
 }
 
-/** Tries an image's credentials in the kubelet's order until the registry accepts one. */
-async function _verifyEntry(
-  entry: LookupEntry,
-  http: HttpClient,
+async function _doctor(
+  args: ParsedArgs,
+  io: CliIo,
+  write: _Writers,
   secrets: SecretRegistry,
-): Promise<Pick<LookupEntry, "verified" | "verifyError" | "verifyMessage">> {
-  const failures: string[] = [];
-  for (const credential of entry.credentials) {
-    const result = await verifyCredentials({
-      image: entry.image,
-      username: credential.username,
-      password: credential.password,
-      http,
-      secrets,
-    });
-    const what = `credential ${credential.key} from ${credential.provider}`;
-    if (result.outcome === "accepted") {
-      // Who accepted what, once: `r.io accepted example's credential for r.io (GET ... answered 200)`.
-      return {
-        verified: true,
-        verifyMessage: `${result.registry} accepted ${credential.provider}'s credential for ${credential.key} (${result.message})`,
-      };
-    }
-    failures.push(`${what}: ${result.outcome}: ${result.message}`);
+): Promise<number> {
+  noMorePositionals(args, 0);
+  const output = args.strings.get("output") ?? "text";
+  if (output !== "text" && output !== "json") {
+    throw new UsageError(`flag --output takes text or json, not ${JSON.stringify(output)}`);
   }
-  const verifyError = failures.join("; ");
-  return { verified: false, verifyError, verifyMessage: verifyError };
+  const given = args.strings.get("kubelet-flags");
+  const version = args.strings.get("kubelet-version");
+  const config = args.strings.get("config");
+  const binDir = args.strings.get("bin-dir");
+  const report = await runDoctor({
+    root: resolve(args.strings.get("root") ?? "/"),
+    ...(given === undefined ? {} : { kubeletFlags: splitWords(given) }),
+    ...(version === undefined ? {} : { kubeletVersion: parseKubeletVersion(version) }),
+    ...(config === undefined ? {} : { config }),
+    ...(binDir === undefined ? {} : { binDir }),
+    images: args.lists.get("image") ?? [],
+    ...(args.booleans.get("verify")
+      ? { http: io.http ?? createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets, env: io.env }) }
+      : {}),
+    env: io.env,
+    secrets,
+    timeoutMs: _timeout(args.strings.get("timeout")),
+  });
+  // JSON escapes every control character itself.
+  if (output === "json") write.out(secrets.redact(JSON.stringify(report, null, 2)));
+  else for (const line of doctorText(report)) write.out(safeLine(line, secrets));
+  return report.broken > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 async function _verify(

@@ -12,6 +12,7 @@
  */
 import type { HttpClient, HttpResponse } from "@kubelet-credential-provider/core";
 import { createHttpClient, parseImage, SecretRegistry } from "@kubelet-credential-provider/core";
+import type { ImageReport } from "./lookup.ts";
 import { messageOf } from "./text.ts";
 import { NAME, VERSION } from "./version.ts";
 
@@ -317,4 +318,33 @@ function _parseHeader(text: string): Challenge[] {
     }
   }
   return challenges;
+}
+
+/** Tries an image's credentials in the kubelet's order until the registry accepts one. */
+export async function verifyEntry(
+  entry: Pick<ImageReport, "image" | "credentials">,
+  http: HttpClient,
+  secrets: SecretRegistry,
+): Promise<{ verified: boolean; verifyError?: string; verifyMessage: string }> {
+  const failures: string[] = [];
+  for (const credential of entry.credentials) {
+    const result = await verifyCredentials({
+      image: entry.image,
+      username: credential.username,
+      password: credential.password,
+      http,
+      secrets,
+    });
+    const what = `credential ${credential.key} from ${credential.provider}`;
+    if (result.outcome === "accepted") {
+      // Who accepted what, once: `r.io accepted example's credential for r.io (GET ... answered 200)`.
+      return {
+        verified: true,
+        verifyMessage: `${result.registry} accepted ${credential.provider}'s credential for ${credential.key} (${result.message})`,
+      };
+    }
+    failures.push(`${what}: ${result.outcome}: ${result.message}`);
+  }
+  const verifyError = failures.join("; ");
+  return { verified: false, verifyError, verifyMessage: verifyError };
 }

@@ -8,7 +8,12 @@
 #                  $USERNAME (default "user") and $PASSWORD (default "secret-<run number>");
 #                  PASSWORD=token answers with the request's serviceAccountToken.
 # With $STDERR_NOTE set it also writes "<note> run <n>" to stderr, and still succeeds.
+# With --version as its first argument it prints "<its file name> 0.0.0-test" and nothing else.
 set -eu
+if [ "${1:-}" = "--version" ]; then
+  echo "${0##*/} 0.0.0-test"
+  exit 0
+fi
 request=$(cat)
 field() {
   printf '%s' "$request" | sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"
