@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Emulator, EmulatorOptions } from "@kubelet-credential-provider/cloud-emulator";
 import { startEmulator } from "@kubelet-credential-provider/cloud-emulator";
+import type { LookupJsonEntry } from "../../packages/kubelet-sim/src/report.ts";
 
 /**
  * The executables the suite runs: this machine's build (dist/bin), or with KCP_E2E_ARCH=arm64 the
@@ -51,29 +52,8 @@ function _arm64Wrappers(): string {
 const sim = join(binDir, "kubelet-credential-sim");
 const testdata = resolve(import.meta.dirname, "../testdata");
 
-/** One entry of `lookup --output json` (see packages/kubelet-sim/README.md). */
-export interface LookupEntry {
-  image: string;
-  normalizedImage: string | null;
-  error?: string;
-  providers: Array<{
-    name: string;
-    executed: boolean;
-    cached: boolean;
-    error?: string;
-    cache?: {
-      keyType: string;
-      key: string;
-      duration: string;
-      durationFrom: string;
-      expiresAt: string | null;
-    };
-  }>;
-  unmatched?: Array<{ provider: string; pattern: string; reason: string }>;
-  credentials: Array<{ provider: string; key: string; username: string; password: string }>;
-  verified?: boolean;
-  verifyError?: string;
-}
+/** One entry of `lookup --output json`: the simulator's own type (packages/kubelet-sim/src/report.ts). */
+export type LookupEntry = LookupJsonEntry;
 
 export interface LookupRun {
   code: number | null;

@@ -72,11 +72,12 @@ export function buildPackage(options: BuildPackageOptions): BuiltExecutable[] {
     projectDir: packageDir,
     log,
   };
-  const compiler = bunRuntime(hostTarget(), runtimes);
+  const host = hostTarget();
+  const compiler = bunRuntime(host, runtimes);
   const shown = (file: string) => relative(process.cwd(), file) || ".";
 
   const built: BuiltExecutable[] = [];
-  for (const target of release ? RELEASE_TARGETS : [hostTarget()]) {
+  for (const target of release ? RELEASE_TARGETS : [host]) {
     const runtime = bunRuntime(target, runtimes);
     let runner: string[] | null = [];
     let notRun = "";

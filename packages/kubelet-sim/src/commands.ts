@@ -34,10 +34,11 @@ import { splitWords } from "./doctor-node.ts";
 import { checkPluginBinaries, KUBELET_PLUGIN_TIMEOUT_MS } from "./exec.ts";
 import { KUBELET_VERSION_FLAG, type KubeletVersion, parseKubeletVersion } from "./kubelet-versions.ts";
 import { createKubeletSimulator } from "./lookup.ts";
+import { formatPatternWarning } from "./patterns.ts";
 import { execCountLines, type LookupEntry, lookupJson, lookupSummary, lookupText } from "./report.ts";
 import { messageOf, safeLine } from "./text.ts";
 import type { ServiceAccount } from "./tokens.ts";
-import { type ValidationReport, validateConfigPath, validSummary } from "./validate.ts";
+import { type ValidationReport, validateConfigPath, validSummary, warningFile } from "./validate.ts";
 import { verifyCredentials, verifyEntry } from "./verify.ts";
 import { NAME, VERSION } from "./version.ts";
 
@@ -382,7 +383,9 @@ async function _validate(
   const report = await validateConfigPath(path, kubelet);
   for (const note of report.notes) write.err(`${NAME}: ${note}`);
   if (report.valid) {
-    for (const warning of report.warnings) write.out(safeLine(warning, secrets));
+    for (const warning of report.warnings) {
+      write.out(safeLine(`warning: ${formatPatternWarning(warning, warningFile(report))}`, secrets));
+    }
     write.out(validSummary(report));
     return EXIT_OK;
   }
@@ -406,10 +409,7 @@ async function _lookup(
   const binDir = requiredFlag(args, "bin-dir");
   const images = args.positionals;
   if (images.length === 0) throw new UsageError("missing argument IMAGE");
-  const output = args.strings.get("output") ?? "text";
-  if (output !== "text" && output !== "json") {
-    throw new UsageError(`flag --output takes text or json, not ${JSON.stringify(output)}`);
-  }
+  const output = _outputFormat(args);
   const timeoutMs = _timeout(args.strings.get("timeout"));
   const serviceAccount = _serviceAccount(args);
   const tokenSecrets = new SecretRegistry();
@@ -451,9 +451,7 @@ async function _lookup(
     ...(pluginStderrDir === undefined ? {} : { pluginStderrDir }),
   });
   const verify = args.booleans.get("verify") ?? false;
-  const http = verify
-    ? (io.http ?? createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets, env: io.env }))
-    : undefined;
+  const http = verify ? _http(io, secrets) : undefined;
   const entries: LookupEntry[] = [];
   for (const image of images) {
     const entry: LookupEntry = await simulator.lookup(image);
@@ -491,10 +489,7 @@ async function _doctor(
   secrets: SecretRegistry,
 ): Promise<number> {
   noMorePositionals(args, 0);
-  const output = args.strings.get("output") ?? "text";
-  if (output !== "text" && output !== "json") {
-    throw new UsageError(`flag --output takes text or json, not ${JSON.stringify(output)}`);
-  }
+  const output = _outputFormat(args);
   const given = args.strings.get("kubelet-flags");
   const version = args.strings.get("kubelet-version");
   const config = args.strings.get("config");
@@ -506,9 +501,7 @@ async function _doctor(
     ...(config === undefined ? {} : { config }),
     ...(binDir === undefined ? {} : { binDir }),
     images: args.lists.get("image") ?? [],
-    ...(args.booleans.get("verify")
-      ? { http: io.http ?? createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets, env: io.env }) }
-      : {}),
+    ...(args.booleans.get("verify") ? { http: _http(io, secrets) } : {}),
     env: io.env,
     secrets,
     timeoutMs: _timeout(args.strings.get("timeout")),
@@ -544,10 +537,24 @@ async function _verify(
     username,
     password,
     secrets,
-    http: io.http ?? createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets, env: io.env }),
+    http: _http(io, secrets),
   });
   write.out(`${result.outcome}: ${safeLine(result.message, secrets)}`);
   return result.outcome === "accepted" ? EXIT_OK : EXIT_FAILED;
+}
+
+/** `--output`: text (the default) or json. @throws UsageError */
+function _outputFormat(args: ParsedArgs): "text" | "json" {
+  const output = args.strings.get("output") ?? "text";
+  if (output !== "text" && output !== "json") {
+    throw new UsageError(`flag --output takes text or json, not ${JSON.stringify(output)}`);
+  }
+  return output;
+}
+
+/** The client verify uses: the one the caller gave (tests), else the simulator's own. */
+function _http(io: CliIo, secrets: SecretRegistry): HttpClient {
+  return io.http ?? createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets, env: io.env });
 }
 
 function _timeout(text: string | undefined): number {

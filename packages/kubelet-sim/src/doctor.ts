@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { CredentialProviderConfig } from "@kubelet-credential-provider/config";
-import { type HttpClient, parseSchemelessUrl, type SecretRegistry } from "@kubelet-credential-provider/core";
+import type { HttpClient, SecretRegistry } from "@kubelet-credential-provider/core";
 import { inspectBinary, nodeArch } from "./doctor-binary.ts";
 import { findKubelet, type KubeletCommandLine, kubeletFlags } from "./doctor-node.ts";
 import {
@@ -23,8 +23,9 @@ import {
   SERVICE_ACCOUNT_TOKEN_GATE,
 } from "./kubelet-versions.ts";
 import { createKubeletSimulator } from "./lookup.ts";
+import { exampleImage, formatPatternWarning } from "./patterns.ts";
 import { messageOf } from "./text.ts";
-import { validateConfigPath } from "./validate.ts";
+import { validateConfigPath, warningFile } from "./validate.ts";
 import { verifyEntry } from "./verify.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "info";
@@ -168,8 +169,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     );
   }
   for (const warning of validation.warnings) {
-    const text = unroot(warning.replace(/^warning: /, ""));
-    add("warn", "config", text, _patternFix(text));
+    add("warn", "config", unroot(formatPatternWarning(warning, warningFile(validation))), warning.fix);
   }
 
   // Each provider's binary.
@@ -341,14 +341,6 @@ function _configFix(error: string, kubelet: KubeletVersion): string | undefined 
   return undefined;
 }
 
-/** A warning's own suggestion, as its fix. */
-function _patternFix(text: string): string {
-  const write = /write ("[^"]+")/.exec(text);
-  if (write) return `write ${write[1]}`;
-  if (/overlaps/.test(text)) return "keep each registry in one provider's matchImages";
-  return "correct or remove the pattern";
-}
-
 function _checkBinary(
   root: string,
   binDir: string,
@@ -450,10 +442,7 @@ function _checkBinary(
   add("ok", check, `${nodePath}: ${built}; --version: ${line}`);
 }
 
-/**
- * An image for each pattern whose host has no wildcard (`registry.example.com/team/` gives
- * `registry.example.com/team/doctor-check`); a note for each other pattern.
- */
+/** An image for each pattern that has one (patterns.ts's exampleImage); a note for each other. */
 function _exampleImages(
   config: CredentialProviderConfig,
   add: (status: CheckStatus, check: string, message: string, fix?: string) => void,
@@ -461,23 +450,14 @@ function _exampleImages(
   const images: string[] = [];
   for (const provider of config.providers) {
     for (const pattern of provider.matchImages) {
-      let url: ReturnType<typeof parseSchemelessUrl>;
-      try {
-        url = parseSchemelessUrl(pattern);
-      } catch {
-        continue;
-      }
-      if (/[*?[\\]/.test(url.host) || url.hostname === "") {
+      const image = exampleImage(pattern);
+      if (image === undefined) {
         add(
           "info",
           "lookup",
           `no example image for ${JSON.stringify(pattern)} (${provider.name}): give one with --image`,
         );
-        continue;
-      }
-      const path = url.path === "" ? "/" : url.path.endsWith("/") ? url.path : `${url.path}/`;
-      const image = `${url.host}${path}doctor-check`;
-      if (!images.includes(image)) images.push(image);
+      } else if (!images.includes(image)) images.push(image);
     }
   }
   return images;

@@ -13,6 +13,8 @@ export interface PatternWarning {
   path: string;
   pattern: string;
   message: string;
+  /** What to do, in a few words (doctor's fix). */
+  fix: string;
 }
 
 const _GLOB = /[*?[\\]/;
@@ -27,8 +29,8 @@ export function patternWarnings(
   const parsed = providers.map((provider) => provider.matchImages.map(_parse));
   providers.forEach((provider, i) => {
     provider.matchImages.forEach((pattern, j) => {
-      const message = _cannotMatch(pattern, parsed[i]?.[j]);
-      if (message) warnings.push({ path: `providers[${i}].matchImages[${j}]`, pattern, message });
+      const found = _cannotMatch(pattern, parsed[i]?.[j]);
+      if (found) warnings.push({ path: `providers[${i}].matchImages[${j}]`, pattern, ...found });
     });
   });
   providers.forEach((provider, k) => {
@@ -48,6 +50,7 @@ export function patternWarnings(
           message:
             `overlaps providers[${i}].matchImages[${m}] (${JSON.stringify(other.matchImages[m])} of ${JSON.stringify(other.name)}): ` +
             "for an image both match, the kubelet runs both providers and tries the credentials of each",
+          fix: "keep each registry in one provider's matchImages",
         });
         break; // the first overlap says enough
       }
@@ -92,35 +95,73 @@ function _parse(pattern: string): SchemelessUrl | undefined {
   }
 }
 
-function _cannotMatch(pattern: string, url: SchemelessUrl | undefined): string | undefined {
-  if (pattern === "") return "an empty pattern matches no image";
-  if (_SCHEME.test(pattern))
-    return "starts with a scheme, which no image has: this matches no image (write the host alone)";
+const _CORRECT = "correct or remove the pattern";
+
+function _cannotMatch(
+  pattern: string,
+  url: SchemelessUrl | undefined,
+): { message: string; fix: string } | undefined {
+  if (pattern === "") return { message: "an empty pattern matches no image", fix: _CORRECT };
+  if (_SCHEME.test(pattern)) {
+    return {
+      message: "starts with a scheme, which no image has: this matches no image (write the host alone)",
+      fix: _CORRECT,
+    };
+  }
   if (!url) return undefined; // the kubelet's validation says why
   if (url.hostname.split(".").some((label) => label === "")) {
-    return `the host ${JSON.stringify(url.hostname)} has an empty DNS label, which no image's registry has: this matches no image`;
+    return {
+      message: `the host ${JSON.stringify(url.hostname)} has an empty DNS label, which no image's registry has: this matches no image`,
+      fix: _CORRECT,
+    };
   }
   const glob = _GLOB.exec(url.path);
   if (glob) {
-    const prefix = `${url.host}${url.path.slice(0, glob.index)}`;
-    return (
-      `the path ${JSON.stringify(url.path)} is compared as a plain prefix, not a glob: it matches only images whose path ` +
-      `has a literal ${JSON.stringify(glob[0])}, and no repository does (for the repositories under it, write ${JSON.stringify(prefix)})`
-    );
+    const prefix = JSON.stringify(`${url.host}${url.path.slice(0, glob.index)}`);
+    return {
+      message:
+        `the path ${JSON.stringify(url.path)} is compared as a plain prefix, not a glob: it matches only images whose path ` +
+        `has a literal ${JSON.stringify(glob[0])}, and no repository does (for the repositories under it, write ${prefix})`,
+      fix: `write ${prefix}`,
+    };
   }
   const labels = url.hostname.split(".");
   if (labels.some((label) => label.includes("**"))) {
-    return `"**" is "*": a "*" matches within one DNS label, never across dots (write one pattern per number of labels: *.example.com, *.*.example.com)`;
+    return {
+      message: `"**" is "*": a "*" matches within one DNS label, never across dots (write one pattern per number of labels: *.example.com, *.*.example.com)`,
+      fix: _CORRECT,
+    };
   }
-  const ecrLabels = url.hostname.endsWith(".cn") ? 7 : 6;
+  const cn = url.hostname.endsWith(".cn") ? ".cn" : "";
   if (
     _ECR_SUFFIX.test(url.hostname) &&
     labels.some((label) => label.includes("*")) &&
-    labels.length < ecrLabels
+    labels.length < (cn ? 7 : 6)
   ) {
-    return `"*" matches one DNS label: this does not match an Amazon ECR registry (<account>.dkr.ecr.<region>.amazonaws.com${ecrLabels === 7 ? ".cn" : ""}); write "*.dkr.ecr.*.amazonaws.com${ecrLabels === 7 ? ".cn" : ""}"`;
+    const ecr = JSON.stringify(`*.dkr.ecr.*.amazonaws.com${cn}`);
+    return {
+      message: `"*" matches one DNS label: this does not match an Amazon ECR registry (<account>.dkr.ecr.<region>.amazonaws.com${cn}); write ${ecr}`,
+      fix: `write ${ecr}`,
+    };
   }
   return undefined;
+}
+
+/**
+ * An image the pattern matches, for a pattern whose host has no wildcard
+ * (`registry.example.com/team/` gives `registry.example.com/team/doctor-check`); undefined for
+ * one that has, or that the kubelet cannot parse: no image of a real registry can be made up.
+ */
+export function exampleImage(pattern: string): string | undefined {
+  const url = _parse(pattern);
+  if (url === undefined || _GLOB.test(url.host) || url.hostname === "") return undefined;
+  const path = url.path === "" ? "/" : url.path.endsWith("/") ? url.path : `${url.path}/`;
+  return `${url.host}${path}doctor-check`;
+}
+
+/** A warning as validate and doctor print it: `FILE: PATH: "PATTERN": WHY`, FILE when known. */
+export function formatPatternWarning(warning: PatternWarning, file?: string): string {
+  return `${file === undefined ? "" : `${file}: `}${warning.path}: ${JSON.stringify(warning.pattern)}: ${warning.message}`;
 }
 
 /** Whether some image could match both patterns (two globs in one label are assumed to overlap). */

@@ -8,7 +8,7 @@
  */
 import type { SecretRegistry } from "@kubelet-credential-provider/core";
 import type { CacheInfo } from "./cache.ts";
-import type { ImageReport } from "./lookup.ts";
+import type { ImageReport, UnmatchedPattern } from "./lookup.ts";
 import { safeLine, safeLines } from "./text.ts";
 
 /** The placeholder for a password that is not shown. */
@@ -31,17 +31,27 @@ export interface ReportOptions {
   tokenSecrets: SecretRegistry;
 }
 
+/** One entry of `lookup --output json`: what the tests and scripts read (README, "JSON output"). */
+export interface LookupJsonEntry {
+  image: string;
+  normalizedImage: string | null;
+  error?: string;
+  providers: Array<{ name: string; executed: boolean; cached: boolean; error?: string; cache?: CacheInfo }>;
+  unmatched?: UnmatchedPattern[];
+  credentials: Array<{ provider: string; key: string; username: string; password: string }>;
+  verified?: boolean;
+  verifyError?: string;
+}
+
 /** The JSON document of `lookup --output json`: one entry per image, in the order given. */
-export function lookupJson(entries: readonly LookupEntry[], options: ReportOptions): unknown[] {
+export function lookupJson(entries: readonly LookupEntry[], options: ReportOptions): LookupJsonEntry[] {
   const mask = (text: string) => options.secrets.redact(text);
   const name = (text: string) => _name(text, options);
-  return entries.map((entry) => {
-    const out: Record<string, unknown> = {
-      image: name(entry.image),
-      normalizedImage: entry.normalizedImage,
-    };
-    if (entry.error !== undefined) out.error = mask(entry.error);
-    out.providers = entry.providers.map((provider) => ({
+  return entries.map((entry) => ({
+    image: name(entry.image),
+    normalizedImage: entry.normalizedImage,
+    ...(entry.error === undefined ? {} : { error: mask(entry.error) }),
+    providers: entry.providers.map((provider) => ({
       name: provider.name,
       executed: provider.executed,
       cached: provider.cached,
@@ -49,18 +59,17 @@ export function lookupJson(entries: readonly LookupEntry[], options: ReportOptio
       ...(provider.cache === undefined
         ? {}
         : { cache: { ...provider.cache, key: name(provider.cache.key) } }),
-    }));
-    if (entry.unmatched !== undefined) out.unmatched = entry.unmatched;
-    out.credentials = entry.credentials.map((credential) => ({
+    })),
+    ...(entry.unmatched === undefined ? {} : { unmatched: entry.unmatched }),
+    credentials: entry.credentials.map((credential) => ({
       provider: credential.provider,
       key: name(credential.key),
       username: name(credential.username),
       password: _password(credential.password, options),
-    }));
-    if (entry.verified !== undefined) out.verified = entry.verified;
-    if (entry.verifyError !== undefined) out.verifyError = mask(entry.verifyError);
-    return out;
-  });
+    })),
+    ...(entry.verified === undefined ? {} : { verified: entry.verified }),
+    ...(entry.verifyError === undefined ? {} : { verifyError: mask(entry.verifyError) }),
+  }));
 }
 
 /** The text report: a block per image. */

@@ -24,7 +24,7 @@ import {
   isCredentialProviderError,
 } from "@kubelet-credential-provider/core";
 import { DEFAULT_KUBELET_VERSION, type KubeletVersion, serviceAccountGateNote } from "./kubelet-versions.ts";
-import { patternWarnings } from "./patterns.ts";
+import { type PatternWarning, patternWarnings } from "./patterns.ts";
 import { messageOf } from "./text.ts";
 
 /** What {@link validateConfigPath} found. */
@@ -46,10 +46,10 @@ export interface ValidationReport {
   notes: string[];
   /**
    * Patterns the kubelet accepts that will not match as meant, and overlapping providers
-   * (patterns.ts), one line each: `warning: FILE: PATH: "PATTERN": WHY`, for a valid config (an
-   * invalid one has its issues to fix first). They do not make the config invalid.
+   * (patterns.ts), for a valid config (an invalid one has its issues to fix first). They do not
+   * make the config invalid.
    */
-  warnings: string[];
+  warnings: PatternWarning[];
 }
 
 const _CACHE_TYPE_PATH = /^providers\[\d+\]\.tokenAttributes\.cacheType$/;
@@ -78,10 +78,7 @@ export async function validateConfigPath(
     const message = isCredentialProviderError(error) ? error.message : messageOf(error);
     return { valid: false, files: [], issues: [message], kubeletError: message, notes: [], warnings: [] };
   }
-  const where = files.length === 1 ? `${files[0]}: ` : "";
-  const warnings = patternWarnings(config.providers).map(
-    (warning) => `warning: ${where}${warning.path}: ${JSON.stringify(warning.pattern)}: ${warning.message}`,
-  );
+  const warnings = patternWarnings(config.providers);
   const note = config.providers.some((provider) => provider.tokenAttributes !== undefined)
     ? serviceAccountGateNote(kubelet)
     : undefined;
@@ -169,6 +166,11 @@ export async function decodeConfigText(
   }
   const where = kubelet.quoteFileInDecodeError ? JSON.stringify(file) : file;
   throw new CredentialProviderError("CONFIG_INVALID", `error decoding config ${where}: ${message}`);
+}
+
+/** The file a config's warnings are in: its one file; a directory's merged providers have none. */
+export function warningFile(report: ValidationReport): string | undefined {
+  return report.files.length === 1 ? report.files[0] : undefined;
 }
 
 /** `valid: 2 providers from 1 file`. */

@@ -17,6 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LookupJsonEntry } from "../src/report.ts";
 
 export const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 export const PLUGINS = fileURLToPath(new URL("./plugins/", import.meta.url));
@@ -130,30 +131,9 @@ export function countLines(path: string): string[] {
     .filter((line) => line !== "");
 }
 
-/** The JSON report of a `lookup --output json` run. */
-export interface JsonEntry {
-  image: string;
-  normalizedImage: string | null;
-  error?: string;
-  providers: {
-    name: string;
-    executed: boolean;
-    cached: boolean;
-    error?: string;
-    cache?: {
-      keyType: string;
-      key: string;
-      duration: string;
-      durationFrom: string;
-      expiresAt: string | null;
-    };
-  }[];
-  unmatched?: { provider: string; pattern: string; reason: string }[];
-  credentials: { provider: string; key: string; username: string; password: string }[];
-  verified?: boolean;
-  verifyError?: string;
-}
+/** The JSON report of a `lookup --output json` run: report.ts's own type. */
+export type JsonEntry = LookupJsonEntry;
 
-export function parseReport(run: SimRun): JsonEntry[] {
-  return JSON.parse(run.stdout) as JsonEntry[];
+export function parseReport(run: SimRun): LookupJsonEntry[] {
+  return JSON.parse(run.stdout) as LookupJsonEntry[];
 }
