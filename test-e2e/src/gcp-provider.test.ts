@@ -267,10 +267,14 @@ describe("faults", () => {
     expect(e2e.emulator.calls("gce.token") - before).toBe(1);
   });
 
+  // Room for retries after start-up: the deadline runs from the exec, and under qemu-user start-up
+  // alone can take most of 4 s, leaving one attempt and no "(N attempts)" to report.
+  const RETRY_DEADLINE = `--deadline=${4 + startupAllowanceMs / 1000}s`;
+
   it("a failure is an error, not an empty answer: retried within the deadline, then named", async () => {
     e2e.emulator.fault("gce.token", { kind: "status", status: 503 });
     const before = e2e.emulator.calls("gce.token");
-    const run = await lookup([IMAGE], { edit: withArgs("--deadline=4s") });
+    const run = await lookup([IMAGE], { edit: withArgs(RETRY_DEADLINE) });
     e2e.emulator.clearFaults("gce.token");
     expect(run.code).toBe(1);
     expect(lastLine(run)).toMatch(
@@ -281,7 +285,7 @@ describe("faults", () => {
 
   it("throttled until the deadline: says so, with the time and the attempts", async () => {
     e2e.emulator.fault("gce.token", { kind: "throttle" });
-    const run = await lookup([IMAGE], { edit: withArgs("--deadline=4s") });
+    const run = await lookup([IMAGE], { edit: withArgs(RETRY_DEADLINE) });
     e2e.emulator.clearFaults("gce.token");
     expect(run.code).toBe(1);
     expect(lastLine(run)).toMatch(
