@@ -13,7 +13,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { E2E, LookupOptions, LookupRun } from "./harness.ts";
-import { binDir, startE2E } from "./harness.ts";
+import { binDir, startE2E, startupAllowanceMs } from "./harness.ts";
 
 const IMAGE = "myreg.azurecr.io/team/app:1.0";
 const ZERO_USER = "00000000-0000-0000-0000-000000000000";
@@ -76,9 +76,12 @@ async function lookup(images: string[], options: Run): Promise<LookupRun> {
 }
 
 const tenantId = () => e2e.emulator.azure.tenantId;
-/** The deadline as an argument of the provider in the AKS config. */
-const deadline = (value: string) => (text: string) =>
-  text.replace("    args:\n", `    args:\n      - --deadline=${value}\n`);
+/**
+ * The deadline as an argument of the provider in the AKS config. It runs from the exec, so under
+ * qemu-user it gets start-up's allowance: otherwise start-up leaves time for one attempt only.
+ */
+const deadline = (seconds: number) => (text: string) =>
+  text.replace("    args:\n", `    args:\n      - --deadline=${seconds + startupAllowanceMs / 1000}s\n`);
 /** The provider's own stderr line, as the kubelet quotes it after "exit status 1: ". */
 const errorOf = (run: LookupRun) =>
   (run.entries[0]?.providers[0]?.error ?? "").replace(/^error execing .*?: exit status \d+: /, "").trim();
@@ -353,7 +356,7 @@ describe("faults", () => {
 
   it("fails clearly on persistent 5xx, after retrying within the deadline", async () => {
     e2e.emulator.fault("acr.exchange", { kind: "status", status: 503 });
-    const run = await lookup([IMAGE], { azureJson, edit: deadline("5s") });
+    const run = await lookup([IMAGE], { azureJson, edit: deadline(5) });
     e2e.emulator.clearFaults("acr.exchange");
     expect(run.code).toBe(1);
     expect(errorOf(run)).toMatch(
@@ -433,7 +436,7 @@ describe("Entra and IMDS through core's client", () => {
     e2e.emulator.fault("entra.token", { kind: "hang", times: 1 });
     const before = e2e.emulator.calls("entra.token");
     // The attempt timeout is min(10 s, the time left but 1 s): 15 s leaves room for a second one.
-    const run = await lookup([IMAGE], { azureJson, edit: deadline("15s") });
+    const run = await lookup([IMAGE], { azureJson, edit: deadline(15) });
     expect(run.code, run.stderr).toBe(0);
     expect(e2e.emulator.calls("entra.token") - before).toBe(2);
   });
@@ -447,7 +450,7 @@ describe("Entra and IMDS through core's client", () => {
   it("an Entra 503 that persists: the failing call, with its attempts, not MSAL's network_error", async () => {
     e2e.emulator.fault("entra.token", { kind: "status", status: 503 });
     const before = e2e.emulator.calls("entra.token");
-    const run = await lookup([IMAGE], { azureJson, edit: deadline("5s") });
+    const run = await lookup([IMAGE], { azureJson, edit: deadline(5) });
     expect(run.code).toBe(1);
     const error = errorOf(run);
     expect(error).toMatch(
@@ -533,7 +536,7 @@ describe("Entra and IMDS through core's client", () => {
     const closed = await closedPort();
     const run = await lookup([IMAGE], {
       azureJson,
-      edit: deadline("4s"),
+      edit: deadline(4),
       env: { HTTPS_PROXY: `http://127.0.0.1:${closed}`, HTTP_PROXY: `http://127.0.0.1:${closed}` },
     });
     expect(run.code).toBe(1);
