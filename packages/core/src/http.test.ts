@@ -392,6 +392,29 @@ describe("http client: connectTo and ca (an endpoint at a given address, signed 
   });
 });
 
+describe("http client: clientCertificate (an endpoint that authenticates clients by certificate)", () => {
+  it("presents the certificate in the handshake; without it the server sees none", async () => {
+    const ca = await createTestCa();
+    const { cert, key } = await ca.issue(["localhost"]);
+    const peers: string[] = [];
+    const server = createTlsServer(
+      { cert, key, ca: ca.caPem, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        const socket = req.socket as import("node:tls").TLSSocket;
+        peers.push(socket.authorized ? String(socket.getPeerCertificate().subject?.CN) : "none");
+        res.end("{}");
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push({ close: () => server.close() });
+    const url = `https://localhost:${(server.address() as AddressInfo).port}/`;
+    const clientCertificate = await ca.issueClient("system:node:n1", ["system:nodes"]);
+    await client().request(url, { ca: ca.caPem, clientCertificate });
+    await client().request(url, { ca: ca.caPem });
+    expect(peers).toEqual(["system:node:n1", "none"]);
+  });
+});
+
 describe("proxyForUrl", () => {
   const env = {
     HTTPS_PROXY: "proxy.corp:3128",

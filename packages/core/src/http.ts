@@ -62,6 +62,11 @@ export interface HttpRequestOptions {
    * NODE_EXTRA_CA_CERTS (an endpoint whose certificate a private CA signs, such as a cluster's).
    */
   ca?: string | Uint8Array;
+  /**
+   * A client certificate and its private key (PEM), presented in the TLS handshake to an
+   * endpoint that authenticates clients by certificate (a kubeconfig's client-certificate).
+   */
+  clientCertificate?: { cert: string | Uint8Array; key: string | Uint8Array };
 }
 
 /**
@@ -360,6 +365,7 @@ async function _attempt(
       headers: { host: url.host, ...headers },
       ...(servername && { servername }),
       ...(options.ca && { ca: _pem(options.ca) }),
+      ...(options.clientCertificate && _clientCertificate(options.clientCertificate)),
       agent: false,
     });
   } else if (url.protocol === "https:") {
@@ -367,6 +373,7 @@ async function _attempt(
       method,
       headers,
       ...(options.ca && { ca: _pem(options.ca) }),
+      ...(options.clientCertificate && _clientCertificate(options.clientCertificate)),
       agent: proxy ? new EnvProxyAgent({ env, keepAlive: false, connectTimeoutMs: timeoutMs }) : false,
     });
   } else if (proxy) {
@@ -457,6 +464,10 @@ async function _attempt(
 
 function _pem(ca: string | Uint8Array): string {
   return typeof ca === "string" ? ca : Buffer.from(ca).toString("utf8");
+}
+
+function _clientCertificate(pair: NonNullable<HttpRequestOptions["clientCertificate"]>) {
+  return { cert: _pem(pair.cert), key: _pem(pair.key) };
 }
 
 /** Keeps a byte order mark, as the bytes have it: `json()` of such a body is malformed, as it is. */

@@ -13,6 +13,11 @@ export interface TestCa {
   caPem: string;
   /** A server certificate and key for these DNS names, signed by the CA. */
   issue(names: string[]): Promise<{ cert: string; key: string }>;
+  /**
+   * A client certificate and key with this common name and organizations, as the API server reads
+   * a user (CN) and groups (O) from one.
+   */
+  issueClient(commonName: string, organizations?: string[]): Promise<{ cert: string; key: string }>;
 }
 
 export async function createTestCa(): Promise<TestCa> {
@@ -32,29 +37,35 @@ export async function createTestCa(): Promise<TestCa> {
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     ],
   });
+  const leaf = async (subject: string, extensions: x509.Extension[]) => {
+    const keys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
+    const cert = await x509.X509CertificateGenerator.create({
+      subject,
+      issuer: ca.subject,
+      publicKey: keys.publicKey as never,
+      signingKey: caKeys.privateKey as never,
+      notBefore,
+      notAfter,
+      signingAlgorithm: algorithm,
+      extensions,
+    });
+    const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
+    const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
+      .toString("base64")
+      .replace(/(.{64})/g, "$1\n")
+      .trimEnd()}\n-----END PRIVATE KEY-----\n`;
+    return { cert: cert.toString("pem"), key };
+  };
   return {
     caPem: ca.toString("pem"),
-    async issue(names) {
-      const keys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
-      const cert = await x509.X509CertificateGenerator.create({
-        subject: `CN=${names[0]}`,
-        issuer: ca.subject,
-        publicKey: keys.publicKey as never,
-        signingKey: caKeys.privateKey as never,
-        notBefore,
-        notAfter,
-        signingAlgorithm: algorithm,
-        extensions: [
-          new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: "dns" as const, value }))),
-          new x509.ExtendedKeyUsageExtension(["1.3.6.1.5.5.7.3.1"]),
-        ],
-      });
-      const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
-      const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
-        .toString("base64")
-        .replace(/(.{64})/g, "$1\n")
-        .trimEnd()}\n-----END PRIVATE KEY-----\n`;
-      return { cert: cert.toString("pem"), key };
-    },
+    issue: (names) =>
+      leaf(`CN=${names[0]}`, [
+        new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: "dns" as const, value }))),
+        new x509.ExtendedKeyUsageExtension(["1.3.6.1.5.5.7.3.1"]),
+      ]),
+    issueClient: (commonName, organizations = []) =>
+      leaf([...organizations.map((o) => `O=${o}`), `CN=${commonName}`].join(", "), [
+        new x509.ExtendedKeyUsageExtension(["1.3.6.1.5.5.7.3.2"]),
+      ]),
   };
 }
