@@ -146,6 +146,18 @@ const _DOCTOR_FLAGS = {
     description: "An image to look up (default: one per matchImages pattern where one can be formed).",
   },
   verify: { type: "boolean", description: "Try each image's credentials at its registry (see verify)." },
+  kubeconfig: {
+    type: "string",
+    placeholder: "PATH",
+    description:
+      "The kubeconfig to ask the API server with about service account audiences (default: the kubelet's --kubeconfig).",
+  },
+  "service-account": {
+    type: "list",
+    placeholder: "NAMESPACE/NAME",
+    description:
+      "A pod's service account to check each audience for (default: every service account, in every namespace).",
+  },
   timeout: _LOOKUP_FLAGS.timeout,
   output: _LOOKUP_FLAGS.output,
   "kubelet-version": {
@@ -194,14 +206,16 @@ const _COMMANDS: Record<string, _Command> = {
   },
   doctor: {
     summary: "check a node's credential provider set-up end to end, and say what to fix",
-    usage: `${NAME} doctor [--root DIR] [--kubelet-flags FLAGS | --config PATH --bin-dir DIR] [--image IMAGE]... [--verify] [--output text|json]`,
+    usage: `${NAME} doctor [--root DIR] [--kubelet-flags FLAGS | --config PATH --bin-dir DIR] [--image IMAGE]... [--verify] [--kubeconfig PATH] [--service-account NAMESPACE/NAME]... [--output text|json]`,
     about: [
       "Finds the kubelet (its running process, else its systemd unit kubelet.service with its",
       "drop-ins and environment files), its version (kubelet --version) and its",
       "--image-credential-provider-config and --image-credential-provider-bin-dir; validates the",
       "config for that kubelet; checks each provider binary (there, executable, built for this",
       "machine's architecture and C library, answers --version); warns of patterns that will not",
-      "match as meant; and looks up an image per pattern (or each --image) through the plugins, as",
+      "match as meant; asks the API server (with the kubelet's kubeconfig) whether the node may",
+      "request tokens for each service account audience the config names; and looks up an image",
+      "per pattern (or each --image) through the plugins, as",
       "the kubelet would, with --verify trying the credentials at the registry. One line per",
       "finding: ✓ ok, ! a warning, ✗ broken, each with its fix; --output json for programs.",
       "Exit status 0 when nothing is broken (warnings allowed), 1 when something is, 2 for a usage",
@@ -494,6 +508,7 @@ async function _doctor(
   const version = args.strings.get("kubelet-version");
   const config = args.strings.get("config");
   const binDir = args.strings.get("bin-dir");
+  const kubeconfig = args.strings.get("kubeconfig");
   const report = await runDoctor({
     root: resolve(args.strings.get("root") ?? "/"),
     ...(given === undefined ? {} : { kubeletFlags: splitWords(given) }),
@@ -502,6 +517,9 @@ async function _doctor(
     ...(binDir === undefined ? {} : { binDir }),
     images: args.lists.get("image") ?? [],
     ...(args.booleans.get("verify") ? { http: _http(io, secrets) } : {}),
+    ...(kubeconfig === undefined ? {} : { kubeconfig: resolve(kubeconfig) }),
+    serviceAccounts: (args.lists.get("service-account") ?? []).map(_accountRef),
+    apiHttp: _http(io, secrets),
     env: io.env,
     secrets,
     timeoutMs: _timeout(args.strings.get("timeout")),
@@ -555,6 +573,17 @@ function _outputFormat(args: ParsedArgs): "text" | "json" {
 /** The client verify uses: the one the caller gave (tests), else the simulator's own. */
 function _http(io: CliIo, secrets: SecretRegistry): HttpClient {
   return io.http ?? createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets, env: io.env });
+}
+
+/** `NAMESPACE/NAME`, both DNS labels as Kubernetes names them. */
+function _accountRef(text: string): { namespace: string; name: string } {
+  const match = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?)$/.exec(text);
+  if (!match) {
+    throw new UsageError(
+      `flag --service-account takes NAMESPACE/NAME, such as default/builder, not ${JSON.stringify(text)}`,
+    );
+  }
+  return { namespace: match[1] as string, name: match[3] as string };
 }
 
 function _timeout(text: string | undefined): number {

@@ -30,6 +30,8 @@ export interface KubeletCommandLine {
 export interface KubeletFlags {
   config?: string;
   binDir?: string;
+  /** The kubeconfig the kubelet talks to the API server with (a node path). */
+  kubeconfig?: string;
   /** `--feature-gates`, as `name → enabled`. */
   featureGates: Record<string, boolean>;
 }
@@ -56,9 +58,12 @@ export function kubeletFlags(args: readonly string[]): KubeletFlags {
     if (!match) continue;
     const name = match[1] as string;
     if (
-      !["image-credential-provider-config", "image-credential-provider-bin-dir", "feature-gates"].includes(
-        name,
-      )
+      ![
+        "image-credential-provider-config",
+        "image-credential-provider-bin-dir",
+        "feature-gates",
+        "kubeconfig",
+      ].includes(name)
     )
       continue;
     let value = match[2];
@@ -69,6 +74,7 @@ export function kubeletFlags(args: readonly string[]): KubeletFlags {
     if (value === undefined) continue;
     if (name === "image-credential-provider-config") flags.config = value;
     else if (name === "image-credential-provider-bin-dir") flags.binDir = value;
+    else if (name === "kubeconfig") flags.kubeconfig = value;
     else {
       for (const gate of value.split(",")) {
         const [gateName, enabled] = gate.split("=");

@@ -5,8 +5,9 @@
  */
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod/mini";
+import { type Grant, startApiServer, type TestApiServer } from "../testdata/api-server.ts";
 import { PLUGINS, runSim, scratch } from "../testdata/harness.ts";
 import { nodeArch } from "./doctor-binary.ts";
 
@@ -439,5 +440,216 @@ describe("doctor on a broken node: each silent failure, one line, with its fix",
       "! kubelet: its version is unknown: checked as the newest, 1.37 (fix: give --kubelet-version MINOR)",
     ]);
     expect(result.code).toBe(0);
+  });
+});
+
+describe("doctor: service account audiences, asked of the API server as the kubelet", {
+  timeout: 30_000,
+}, () => {
+  const AUDIENCE = "api://AzureADTokenExchange";
+  const NODE_USER = "system:node:aks-nodepool1-12345678-vmss000000";
+  let api: TestApiServer;
+  beforeAll(async () => {
+    api = await startApiServer();
+  });
+  afterAll(() => api.close());
+  beforeEach(() => {
+    api.grants.length = 0;
+    api.reviews.length = 0;
+    api.tokens.clear();
+  });
+
+  /**
+   * An AKS node in service account mode whose kubelet kubeconfig names its rotated client
+   * certificate (certificate and key in one file, as the kubelet writes it) and the cluster's CA.
+   */
+  async function serviceAccountNode(user = NODE_USER, groups = ["system:nodes"]): Promise<string> {
+    const root = node("aks");
+    edit(root, "var/lib/kubelet/credential-provider-config.yaml", (text) =>
+      text.replace(
+        "    args:\n      - /etc/kubernetes/azure.json",
+        `    args:\n      - /etc/kubernetes/azure.json\n    tokenAttributes:\n      serviceAccountTokenAudience: ${AUDIENCE}\n      requireServiceAccount: true\n      cacheType: ServiceAccount\n`,
+      ),
+    );
+    const pair = await api.clientCertificate(user, groups);
+    mkdirSync(join(root, "var/lib/kubelet/pki"), { recursive: true });
+    writeFileSync(
+      join(root, "var/lib/kubelet/pki/kubelet-client-current.pem"),
+      `${pair.cert.trimEnd()}\n${pair.key}`,
+      {
+        mode: 0o600,
+      },
+    );
+    mkdirSync(join(root, "etc/kubernetes/certs"), { recursive: true });
+    writeFileSync(join(root, "etc/kubernetes/certs/ca.crt"), api.caPem);
+    writeFileSync(
+      join(root, "var/lib/kubelet/kubeconfig"),
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        "- name: localcluster",
+        "  cluster:",
+        "    certificate-authority: /etc/kubernetes/certs/ca.crt",
+        `    server: ${api.url}`,
+        "users:",
+        "- name: client",
+        "  user:",
+        "    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem",
+        "    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem",
+        "contexts:",
+        "- context:",
+        "    cluster: localcluster",
+        "    user: client",
+        "  name: localclustercontext",
+        "current-context: localclustercontext",
+        "",
+      ].join("\n"),
+    );
+    return root;
+  }
+  const IMAGE = ["--image", "myregistry.azurecr.io/app"];
+  const audienceLines = (lines: string[]) => lines.filter((line) => line.includes(" service accounts: "));
+  const grant = (extra: Partial<Grant> = {}): Grant => ({
+    subject: "system:nodes",
+    verbs: ["request-serviceaccounts-token-audience"],
+    resources: [AUDIENCE],
+    ...extra,
+  });
+
+  it("granted to the nodes for every service account: ok, asked with the kubelet's own certificate", async () => {
+    api.grants.push(grant());
+    const run = await doctor(await serviceAccountNode(), "--kubelet-version", "1.34", ...IMAGE);
+    expect(audienceLines(run.lines)).toEqual([
+      `✓ service accounts: ${NODE_USER} may request tokens for audience "${AUDIENCE}" for every service account`,
+    ]);
+    expect(run.code).toBe(0);
+    // NodeRestriction's question (conformance/ checks it against the plugin's code).
+    expect(api.reviews).toEqual([
+      {
+        username: NODE_USER,
+        attributes: {
+          namespace: "",
+          verb: "request-serviceaccounts-token-audience",
+          group: "",
+          version: "v1",
+          resource: AUDIENCE,
+          name: "",
+        },
+      },
+    ]);
+  });
+
+  it("not granted: a warning naming the RBAC rule that grants it", async () => {
+    const run = await doctor(await serviceAccountNode(), "--kubelet-version", "1.34", ...IMAGE);
+    expect(audienceLines(run.lines)).toEqual([
+      `! service accounts: ${NODE_USER} may not request tokens for audience "${AUDIENCE}" for every service account: a pod gets one only if one of its volumes names the audience or a narrower rule grants its service account (fix: grant it: a ClusterRole with the rule {apiGroups: [""], resources: ["${AUDIENCE}"], verbs: [request-serviceaccounts-token-audience]}, bound to the group system:nodes; or check a pod's service account with --service-account NAMESPACE/NAME)`,
+    ]);
+    expect(run.code).toBe(0);
+  });
+
+  it("--service-account: broken when that account is not granted, ok when a RoleBinding names it", async () => {
+    const root = await serviceAccountNode();
+    api.grants.push(grant({ namespace: "builds", resourceNames: ["builder"] }));
+    const denied = await doctor(
+      root,
+      "--kubelet-version",
+      "1.34",
+      ...IMAGE,
+      "--service-account",
+      "default/builder",
+    );
+    expect(audienceLines(denied.lines)).toEqual([
+      `✗ service accounts: ${NODE_USER} may not request tokens for audience "${AUDIENCE}" for default/builder: the API server refuses the kubelet's token request, and the pull fails (fix: grant it: a Role in default with the rule {apiGroups: [""], resources: ["${AUDIENCE}"], verbs: [request-serviceaccounts-token-audience], resourceNames: ["builder"]}, bound to the group system:nodes)`,
+    ]);
+    expect(denied.code).toBe(1);
+    const allowed = await doctor(
+      root,
+      "--kubelet-version",
+      "1.34",
+      ...IMAGE,
+      "--service-account",
+      "builds/builder",
+    );
+    expect(audienceLines(allowed.lines)).toEqual([
+      `✓ service accounts: ${NODE_USER} may request tokens for audience "${AUDIENCE}" for builds/builder`,
+    ]);
+    expect(api.reviews.at(-1)?.attributes).toMatchObject({ namespace: "builds", name: "builder" });
+    expect(allowed.code).toBe(0);
+  });
+
+  it("an exec plugin's token (as on EKS): run with KUBERNETES_EXEC_INFO, its token never printed", async () => {
+    const root = await serviceAccountNode();
+    const token = "k8s-aws-v1.c2VjcmV0LXRva2VuLWZvci10ZXN0cw";
+    api.tokens.set(token, { username: NODE_USER, groups: ["system:nodes"] });
+    api.grants.push(grant());
+    const plugin = join(root, "usr/local/bin/get-token");
+    mkdirSync(dirname(plugin), { recursive: true });
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\ncase "$KUBERNETES_EXEC_INFO" in *'"interactive":false'*) ;; *) exit 3 ;; esac\n[ "$CLUSTER" = c1 ] || exit 4\nprintf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s"}}' "${token}"\n`,
+      { mode: 0o755 },
+    );
+    edit(root, "var/lib/kubelet/kubeconfig", (text) =>
+      text.replace(
+        / {4}client-certificate: .*\n {4}client-key: .*\n/,
+        `    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ${plugin}\n      args: [eks, get-token]\n      env:\n      - name: CLUSTER\n        value: c1\n`,
+      ),
+    );
+    for (const output of ["text", "json"]) {
+      const run = await doctor(root, "--kubelet-version", "1.34", ...IMAGE, "--output", output);
+      expect(run.stdout).toContain(`may request tokens for audience`);
+      expect(run.stdout + run.stderr).not.toContain(token);
+    }
+    // A token the API server does not take.
+    api.tokens.clear();
+    const refused = await doctor(root, "--kubelet-version", "1.34", ...IMAGE);
+    expect(audienceLines(refused.lines)).toEqual([
+      expect.stringMatching(
+        /^! service accounts: audiences not checked: SelfSubjectReview \(localhost:\d+\) did not accept the kubeconfig's credentials \(HTTP 401\) \(fix: give a kubeconfig doctor can use with --kubeconfig\)$/,
+      ),
+    ]);
+  });
+
+  it("a kubeconfig that is not the node's: its answers, with a warning that they are not the kubelet's", async () => {
+    api.grants.push(grant({ subject: "alice" }));
+    const run = await doctor(
+      await serviceAccountNode("alice", ["admins"]),
+      "--kubelet-version",
+      "1.34",
+      ...IMAGE,
+    );
+    expect(audienceLines(run.lines)).toEqual([
+      '! service accounts: the kubeconfig authenticates as "alice", not as a node (system:node:NAME in system:nodes): the answers below are for it, not the kubelet (fix: give the kubelet\'s own kubeconfig with --kubeconfig)',
+      `✓ service accounts: alice may request tokens for audience "${AUDIENCE}" for every service account`,
+    ]);
+  });
+
+  it("--kubeconfig given, a missing kubeconfig, and a bad --service-account", async () => {
+    const root = await serviceAccountNode();
+    api.grants.push(grant());
+    const given = join(root, "var/lib/kubelet/kubeconfig");
+    const moved = tmp.path(`kubeconfig-${++count}`);
+    // Paths in a given kubeconfig are this machine's, not under --root.
+    writeFileSync(
+      moved,
+      readFileSync(given, "utf8")
+        .replaceAll(": /var/lib/kubelet/", `: ${root}/var/lib/kubelet/`)
+        .replace(": /etc/kubernetes/certs/ca.crt", `: ${root}/etc/kubernetes/certs/ca.crt`),
+    );
+    rmSync(given);
+    const missing = await doctor(root, "--kubelet-version", "1.34", ...IMAGE);
+    expect(audienceLines(missing.lines)).toEqual([
+      "! service accounts: audiences not checked: cannot read the kubeconfig /var/lib/kubelet/kubeconfig (ENOENT) (fix: give a kubeconfig doctor can use with --kubeconfig)",
+    ]);
+    const run = await doctor(root, "--kubelet-version", "1.34", ...IMAGE, "--kubeconfig", moved);
+    expect(audienceLines(run.lines)).toEqual([
+      `✓ service accounts: ${NODE_USER} may request tokens for audience "${AUDIENCE}" for every service account`,
+    ]);
+    const bad = await doctor(root, "--service-account", "Default/x");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /flag --service-account takes NAMESPACE\/NAME, such as default\/builder, not "Default\/x"/,
+    );
   });
 });

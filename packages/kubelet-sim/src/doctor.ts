@@ -2,8 +2,10 @@
  * `doctor`: a node's credential provider set-up checked end to end, as the kubelet will use it.
  * Finds the kubelet (doctor-node.ts) and its two flags, validates the config for that kubelet's
  * minor, checks each provider binary (there, executable, built for this machine and its libc,
- * answers `--version`), warns of the silent failures (patterns.ts), and looks up an image per
- * pattern (or the images given) through the plugins, as the kubelet would. Every path is read under
+ * answers `--version`), warns of the silent failures (patterns.ts), asks the API server whether
+ * the node may request each service account audience the config names (kube-api.ts, with the
+ * kubelet's kubeconfig), and looks up an image per pattern (or the images given) through the
+ * plugins, as the kubelet would. Every path is read under
  * `root`, the node's filesystem root (`/` on a node; a fixture layout in the tests).
  *
  * Each finding is one line: ok, a warning, or broken with the fix named. Nothing secret is in a
@@ -14,8 +16,11 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { CredentialProviderConfig } from "@kubelet-credential-provider/config";
 import type { HttpClient, SecretRegistry } from "@kubelet-credential-provider/core";
+import { createHttpClient } from "@kubelet-credential-provider/core";
 import { inspectBinary, nodeArch } from "./doctor-binary.ts";
 import { findKubelet, type KubeletCommandLine, kubeletFlags } from "./doctor-node.ts";
+import { AUDIENCE_VERB, type AudienceSubject, createKubeApi } from "./kube-api.ts";
+import { loadKubeconfig } from "./kubeconfig.ts";
 import {
   DEFAULT_KUBELET_VERSION,
   type KubeletVersion,
@@ -27,6 +32,7 @@ import { exampleImage, formatPatternWarning } from "./patterns.ts";
 import { messageOf } from "./text.ts";
 import { validateConfigPath, warningFile } from "./validate.ts";
 import { verifyEntry } from "./verify.ts";
+import { NAME, VERSION } from "./version.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "info";
 
@@ -70,6 +76,15 @@ export interface DoctorOptions {
   images: readonly string[];
   /** Try each credential at its registry. */
   http?: HttpClient;
+  /**
+   * The kubeconfig to ask the API server with (a path on this machine); default the kubelet's
+   * `--kubeconfig`, under `root`.
+   */
+  kubeconfig?: string;
+  /** The service accounts to check each audience for; default every one, in every namespace. */
+  serviceAccounts?: readonly { namespace: string; name: string }[];
+  /** For the API server's calls; default core's client over `env`. */
+  apiHttp?: HttpClient;
   /** The kubelet's environment, which plugins inherit. */
   env: Readonly<Record<string, string | undefined>>;
   secrets: SecretRegistry;
@@ -177,6 +192,18 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     _checkBinary(root, binDir, provider.name, add);
   }
 
+  // Service account audiences, as the API server's NodeRestriction will judge the kubelet's requests.
+  const audiences = [
+    ...new Set(parsed.providers.flatMap((p) => p.tokenAttributes?.serviceAccountTokenAudience ?? [])),
+  ];
+  if (audiences.length > 0) {
+    const kubeconfig =
+      options.kubeconfig ?? (flags.kubeconfig === undefined ? undefined : join(root, flags.kubeconfig));
+    await _checkAudiences(audiences, kubeconfig, options, (status, check, message, fix) =>
+      add(status, check, unroot(message), fix),
+    );
+  }
+
   // A lookup as the kubelet would do it.
   const images = options.images.length > 0 ? [...options.images] : _exampleImages(parsed, add);
   if (images.length === 0) return done();
@@ -253,6 +280,106 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     add("ok", check, `a credential for ${credential.key} from ${credential.provider}${kept}${verified}`);
   }
   return done();
+}
+
+/**
+ * For each audience: may the kubeconfig's identity (the kubelet's, by default) request service
+ * account tokens for it? Allowed for every service account is ok; not allowed for every one is a
+ * warning (a narrower grant, or a pod volume naming the audience, may still let a pod's request
+ * through); not allowed for a service account named with --service-account is broken.
+ */
+async function _checkAudiences(
+  audiences: readonly string[],
+  kubeconfig: string | undefined,
+  options: DoctorOptions,
+  add: (status: CheckStatus, check: string, message: string, fix?: string) => void,
+): Promise<void> {
+  const check = "service accounts";
+  if (kubeconfig === undefined) {
+    add(
+      "warn",
+      check,
+      "audiences not checked: the kubelet has no --kubeconfig (a standalone kubelet gets no service account tokens)",
+      "give the kubelet's kubeconfig with --kubeconfig",
+    );
+    return;
+  }
+  const http =
+    options.apiHttp ??
+    createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets: options.secrets, env: options.env });
+  let api: ReturnType<typeof createKubeApi>;
+  let identity: string;
+  try {
+    const access = await loadKubeconfig(kubeconfig, {
+      root: options.kubeconfig === undefined ? options.root : "/",
+      env: options.env,
+      secrets: options.secrets,
+      timeoutMs: options.timeoutMs,
+    });
+    api = createKubeApi(access, http, Math.min(options.timeoutMs, 10_000));
+    const who = await api.whoAmI();
+    identity = who.username || access.user;
+    if (!who.username.startsWith("system:node:") || !who.groups.includes("system:nodes")) {
+      add(
+        "warn",
+        check,
+        `the kubeconfig authenticates as ${JSON.stringify(identity)}, not as a node (system:node:NAME in system:nodes): the answers below are for it, not the kubelet`,
+        "give the kubelet's own kubeconfig with --kubeconfig",
+      );
+    }
+  } catch (error) {
+    add(
+      "warn",
+      check,
+      `audiences not checked: ${options.secrets.redact(messageOf(error))}`,
+      "give a kubeconfig doctor can use with --kubeconfig",
+    );
+    return;
+  }
+  const subjects: AudienceSubject[] = [];
+  for (const audience of audiences) {
+    if (options.serviceAccounts === undefined || options.serviceAccounts.length === 0) {
+      subjects.push({ audience });
+    } else {
+      for (const account of options.serviceAccounts) {
+        subjects.push({ audience, namespace: account.namespace, serviceAccount: account.name });
+      }
+    }
+  }
+  for (const subject of subjects) {
+    const every = subject.serviceAccount === undefined;
+    const whom = every ? "every service account" : `${subject.namespace}/${subject.serviceAccount}`;
+    const name = `audience ${JSON.stringify(subject.audience)}`;
+    try {
+      const decision = await api.canRequestAudience(subject);
+      if (decision.allowed) {
+        add("ok", check, `${identity} may request tokens for ${name} for ${whom}`);
+        continue;
+      }
+      const why = [decision.reason, decision.evaluationError].filter(Boolean).join("; ");
+      const rule = `{apiGroups: [""], resources: [${JSON.stringify(subject.audience)}], verbs: [${AUDIENCE_VERB}]${
+        every ? "" : `, resourceNames: [${JSON.stringify(subject.serviceAccount)}]`
+      }}`;
+      const fix = `grant it: a ${every ? "ClusterRole" : `Role in ${subject.namespace}`} with the rule ${rule}, bound to the group system:nodes`;
+      if (every) {
+        add(
+          "warn",
+          check,
+          `${identity} may not request tokens for ${name} for every service account${why ? ` (${why})` : ""}: a pod gets one only if one of its volumes names the audience or a narrower rule grants its service account`,
+          `${fix}; or check a pod's service account with --service-account NAMESPACE/NAME`,
+        );
+      } else {
+        add(
+          "fail",
+          check,
+          `${identity} may not request tokens for ${name} for ${whom}${why ? ` (${why})` : ""}: the API server refuses the kubelet's token request, and the pull fails`,
+          fix,
+        );
+      }
+    } catch (error) {
+      add("warn", check, `${name} not checked: ${options.secrets.redact(messageOf(error))}`);
+    }
+  }
 }
 
 /** The checklist, one line a finding, and a last line with the verdict. */
