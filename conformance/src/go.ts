@@ -1,6 +1,6 @@
 /**
  * The Go side of the tier: the kubelet harness of each minor (kubelet/, one main.go with a go.mod
- * per minor) and the upstream plugins (upstream/<plugin>/go.mod, whose `tool` line names the
+ * per minor), the audience checker (kubelet/audience) and the upstream plugins (upstream/<plugin>/go.mod, whose `tool` line names the
  * plugin's command), built from the Go module proxy into .bin/. Go's module and build caches make
  * every build after the first a link. Where `go` is missing the tier is skipped with a notice;
  * with CI=true it is required.
@@ -56,6 +56,14 @@ const _built = new Map<string, Promise<string>>();
 export function kubeletHarness(minor: KubeletMinor): Promise<string> {
   const modfile = minor === NEWEST ? [] : [`-modfile=v${minor}.mod`];
   return _build(`kubelet-${minor}`, join(conformanceDir, "kubelet"), [...modfile, "."]);
+}
+
+/**
+ * The audience checker (kubelet/audience): doctor's service account audience question against the
+ * real NodeRestriction plugin and RBAC authorizer, at go.mod's minor.
+ */
+export function audienceChecker(): Promise<string> {
+  return _build("audience", join(conformanceDir, "kubelet"), ["./audience"]);
 }
 
 /** An upstream plugin, built from the module version its go.mod pins. */
