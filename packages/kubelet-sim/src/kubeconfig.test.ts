@@ -32,6 +32,14 @@ function kubeconfig(cluster: string[], user: string[]): string {
   );
   return path;
 }
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 function renamed(path: string, from: string, to: string): string {
   writeFileSync(path, readFileSync(path, "utf8").replace(from, to));
   return path;
@@ -156,6 +164,30 @@ describe("loadKubeconfig", () => {
       "the kubeconfig KUBECONFIG is not YAML (line 10)",
     );
     expect(await error(tmp.path("nowhere"))).toBe("cannot read the kubeconfig KUBECONFIG (ENOENT)");
+  });
+
+  it("an exec plugin that hangs, with a child holding its stdout: killed, all of it, at the timeout", async () => {
+    const path = kubeconfig(
+      ["server: https://api.cluster.test"],
+      ["exec: {apiVersion: client.authentication.k8s.io/v1, command: ./hang.sh}"],
+    );
+    const pidFile = join(path, "../child.pid");
+    writeFileSync(join(path, "../hang.sh"), `#!/bin/sh\nsleep 60 &\necho $! > '${pidFile}'\nwait\n`, {
+      mode: 0o755,
+    });
+    const failure = await loadKubeconfig(path, {
+      env: { PATH: "/usr/bin:/bin" },
+      secrets: new SecretRegistry(),
+      timeoutMs: 500,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(failure?.message.replace(path, "KUBECONFIG")).toBe(
+      "KUBECONFIG: user u's exec plugin ./hang.sh timed out after 0.5 s",
+    );
+    const child = Number(readFileSync(pidFile, "utf8"));
+    await expect.poll(() => alive(child), { timeout: 5_000 }).toBe(false);
   });
 
   it("a client key that is not a key: unusable, and no part of it in the message", async () => {

@@ -178,27 +178,47 @@ async function _exec(
   // client-go resolves a command with a path separator against the kubeconfig's directory.
   const executable = command.includes("/") && !isAbsolute(command) ? resolve(base, command) : command;
   const name = `user ${userName}'s exec plugin ${command}`;
-  const run = await new Promise<{ code: number | null; stdout: string; error?: string }>((done) => {
-    const child = spawn(executable, args, { env, stdio: ["ignore", "pipe", "ignore"] });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const run = await new Promise<{ code: number | null; stdout: string; error?: string }>((resolve_) => {
+    // Own process group: on a timeout the plugin and anything it started are killed, and a child
+    // that kept its stdout open cannot hold doctor past the timeout.
+    const child = spawn(executable, args, { env, stdio: ["ignore", "pipe", "ignore"], detached: true });
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+    let settled = false;
+    const done = (result: { code: number | null; stdout: string; error?: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve_(result);
+    };
+    const kill = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      child.stdout.destroy();
+    };
+    const timer = setTimeout(() => {
+      kill();
+      done({ code: null, stdout: "", error: `timed out after ${Math.round(timeoutMs / 100) / 10} s` });
+    }, timeoutMs);
     child.stdout.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size <= 1024 * 1024) chunks.push(chunk);
-      else child.kill("SIGKILL");
+      else {
+        kill();
+        done({ code: null, stdout: "", error: "printed more than 1 MiB" });
+      }
     });
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      done({ code: null, stdout: "", error: _code(error) });
-    });
+    child.once("error", (error) => done({ code: null, stdout: "", error: `did not run (${_code(error)})` }));
     child.once("close", (code, signal) => {
-      clearTimeout(timer);
       const stdout = Buffer.concat(chunks).toString("utf8");
-      done(code === null ? { code, stdout, error: `killed by ${signal}` } : { code, stdout });
+      done(code === null ? { code, stdout, error: `was killed by ${signal}` } : { code, stdout });
     });
   });
-  if (run.error !== undefined) throw new KubeconfigError(`${path}: ${name} did not run (${run.error})`);
+  if (run.error !== undefined) throw new KubeconfigError(`${path}: ${name} ${run.error}`);
   if (run.code !== 0) throw new KubeconfigError(`${path}: ${name} exited ${run.code}`);
   let credential: unknown;
   try {
