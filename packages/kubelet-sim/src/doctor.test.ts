@@ -540,6 +540,29 @@ describe("doctor: service account audiences, asked of the API server as the kube
     ]);
   });
 
+  it("tls-server-name: dials the server's address, checks the certificate for that name", async () => {
+    api.grants.push(grant());
+    const root = await serviceAccountNode();
+    const port = new URL(api.url).port;
+    edit(root, "var/lib/kubelet/kubeconfig", (text) =>
+      text.replace(
+        `    server: ${api.url}\n`,
+        `    server: https://127.0.0.1:${port}\n    tls-server-name: localhost\n`,
+      ),
+    );
+    const run = await doctor(root, "--kubelet-version", "1.34", ...IMAGE);
+    expect(audienceLines(run.lines)).toEqual([
+      `✓ service accounts: ${NODE_USER} may request tokens for audience "${AUDIENCE}" for every service account`,
+    ]);
+    edit(root, "var/lib/kubelet/kubeconfig", (text) =>
+      text.replace("tls-server-name: localhost", "tls-server-name: other.test"),
+    );
+    const mismatch = await doctor(root, "--kubelet-version", "1.34", ...IMAGE);
+    expect(audienceLines(mismatch.lines)).toEqual([
+      expect.stringMatching(/^! service accounts: audiences not checked: .*does not match the host name/),
+    ]);
+  });
+
   it("not granted: a warning naming the RBAC rule that grants it", async () => {
     const run = await doctor(await serviceAccountNode(), "--kubelet-version", "1.34", ...IMAGE);
     expect(audienceLines(run.lines)).toEqual([

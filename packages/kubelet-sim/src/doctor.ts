@@ -5,8 +5,8 @@
  * answers `--version`), warns of the silent failures (patterns.ts), asks the API server whether
  * the node may request each service account audience the config names (kube-api.ts, with the
  * kubelet's kubeconfig), and looks up an image per pattern (or the images given) through the
- * plugins, as the kubelet would. Every path is read under
- * `root`, the node's filesystem root (`/` on a node; a fixture layout in the tests).
+ * plugins, as the kubelet would. Every path is read under `root`, the node's filesystem root (`/`
+ * on a node; a fixture layout in the tests).
  *
  * Each finding is one line: ok, a warning, or broken with the fix named. Nothing secret is in a
  * finding: credentials are named by provider and key only.

@@ -23,8 +23,6 @@ export interface ApiIdentity {
 /** The API server's answer to an access review. */
 export interface AccessDecision {
   allowed: boolean;
-  /** Explicitly denied (by an authorizer that denies), not only not allowed. */
-  denied: boolean;
   reason?: string;
   evaluationError?: string;
 }
@@ -120,7 +118,6 @@ export function createKubeApi(access: ApiServerAccess, http: HttpClient, timeout
       );
       return {
         allowed: status.allowed === true,
-        denied: status.denied === true,
         ...(typeof status.reason === "string" && status.reason !== "" && { reason: status.reason }),
         ...(typeof status.evaluationError === "string" &&
           status.evaluationError !== "" && { evaluationError: status.evaluationError }),
