@@ -74,6 +74,13 @@ describe("findKubelet from a systemd unit", () => {
         unit: "kubelet.service",
         files: ["etc/systemd/system/kubelet.service", "etc/systemd/system/kubelet.service.d/20-flags.conf"],
       },
+      // What the kubelet's plugins inherit: systemd's PATH and the unit's variables.
+      env: {
+        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        LABELS: "a=b,c=d",
+        EXTRA: "--x=1 --y=2",
+        ARGS: "--image-credential-provider-config=/c.yaml --z",
+      },
     });
   });
 

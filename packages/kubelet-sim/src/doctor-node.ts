@@ -24,7 +24,16 @@ export interface KubeletCommandLine {
   /** Its arguments. */
   args: string[];
   source: KubeletSource;
+  /**
+   * Its environment, which its plugins inherit: its process's (`/proc/<pid>/environ`), or its
+   * unit's `Environment=` and `EnvironmentFile=` variables over systemd's default PATH. None for
+   * flags given by hand.
+   */
+  env?: Record<string, string>;
 }
+
+/** The PATH systemd gives a service that sets none. */
+const _SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** The flags a credential provider check needs, from a kubelet command line. */
 export interface KubeletFlags {
@@ -134,7 +143,8 @@ function _fromProcess(root: string): KubeletCommandLine | undefined {
       .split("\0")
       .filter((word, index, all) => index < all.length - 1 || word !== "");
     if (path !== undefined && basename(path) === "kubelet") {
-      return { path, args, source: { kind: "process", pid: Number(pid) } };
+      const env = _environ(root, pid);
+      return { path, args, source: { kind: "process", pid: Number(pid) }, ...(env && { env }) };
     }
   }
   return undefined;
@@ -185,7 +195,24 @@ function _fromSystemd(root: string): KubeletCommandLine | undefined {
   const words = splitWords(execStart.replace(/^[-@+!:]+/, "")).flatMap((word) => _expand(word, env));
   const [path, ...args] = words;
   if (path === undefined) return undefined;
-  return { path, args, source: { kind: "systemd", unit: "kubelet.service", files } };
+  return {
+    path,
+    args,
+    source: { kind: "systemd", unit: "kubelet.service", files },
+    env: { PATH: _SYSTEMD_PATH, ...Object.fromEntries(env) },
+  };
+}
+
+/** A process's environment, `NAME=value` pairs split at NUL; undefined when unreadable. */
+function _environ(root: string, pid: string): Record<string, string> | undefined {
+  const text = _read(root, join("proc", pid, "environ"));
+  if (text === undefined) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of text.split("\0")) {
+    const eq = pair.indexOf("=");
+    if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
 }
 
 /** `$VAR` and `${VAR}` replaced: a word that is only the variable becomes the variable's words. */

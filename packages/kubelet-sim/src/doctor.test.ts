@@ -88,6 +88,7 @@ const reportSchema = z.strictObject({
     versionFrom: z.enum(["--kubelet-version", "kubelet --version", "unknown"]),
     config: z.optional(text()),
     binDir: z.optional(text()),
+    environment: z.optional(z.array(text())),
   }),
   checks: z.array(checkSchema),
   broken: z.int().check(z.nonnegative()),
@@ -131,6 +132,38 @@ describe("doctor on a healthy node", { timeout: 30_000 }, () => {
       const run = await doctor(node(layout), "--kubelet-version", "1.34", "--image", "nothing.example/app");
       expect(run.lines[1], layout).toMatch(sources[layout]);
     }
+  });
+
+  it("runs the plugins with the kubelet's environment, not its own: the process's, or the unit's", async () => {
+    const counts = (name: string) => tmp.path(`${name}-${++count}.count`);
+    // kubeadm: the running kubelet's /proc/<pid>/environ.
+    const kubeadm = node("kubeadm");
+    const fromProcess = counts("process");
+    writeFileSync(
+      join(kubeadm, "proc/4242/environ"),
+      `PATH=/usr/sbin:/usr/bin:/sbin:/bin\0COUNT_FILE=${fromProcess}\0INHERITED=kubelet-process\0`,
+    );
+    const env = { INHERITED: "doctor" };
+    const run = await runSim(["doctor", "--root", kubeadm, "--kubelet-version", "1.34", "--output", "json"], {
+      env,
+    });
+    expect(readFileSync(fromProcess, "utf8")).toMatch(/ inherited=kubelet-process\n$/);
+    expect(reportSchema.parse(JSON.parse(run.stdout)).kubelet.environment).toEqual([
+      "COUNT_FILE",
+      "INHERITED",
+      "PATH",
+    ]);
+    // AKS: the unit's EnvironmentFile, over systemd's default PATH.
+    const aks = node("aks");
+    const fromUnit = counts("unit");
+    edit(aks, "etc/default/kubelet", (text) => `${text}COUNT_FILE=${fromUnit}\nINHERITED=kubelet-unit\n`);
+    await runSim(
+      ["doctor", "--root", aks, "--kubelet-version", "1.35", "--image", "myregistry.azurecr.io/app"],
+      {
+        env,
+      },
+    );
+    expect(readFileSync(fromUnit, "utf8")).toMatch(/ inherited=kubelet-unit\n$/);
   });
 
   it("finds kubeadm's flags in its drop-in and /etc/default/kubelet when no kubelet runs", async () => {

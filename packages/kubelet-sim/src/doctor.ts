@@ -57,6 +57,8 @@ export interface DoctorReport {
     versionFrom: "--kubelet-version" | "kubelet --version" | "unknown";
     config?: string;
     binDir?: string;
+    /** The names of the environment the kubelet's plugins inherit, when it was found on the node. */
+    environment?: string[];
   };
   checks: DoctorCheck[];
   broken: number;
@@ -85,7 +87,10 @@ export interface DoctorOptions {
   serviceAccounts?: readonly { namespace: string; name: string }[];
   /** For the API server's calls; default core's client over `env`. */
   apiHttp?: HttpClient;
-  /** The kubelet's environment, which plugins inherit. */
+  /**
+   * This process's environment: the plugins' and the API server calls' when the kubelet's own is
+   * not known (its flags given by hand, or its process's environ unreadable).
+   */
   env: Readonly<Record<string, string | undefined>>;
   secrets: SecretRegistry;
   timeoutMs: number;
@@ -128,6 +133,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     return done();
   }
   const kubelet = _version(options, found, add, report);
+  // What the kubelet's plugins and its API calls run with: its proxy and cloud settings, not ours.
+  const env = found?.env ?? options.env;
+  if (found?.env !== undefined) report.kubelet.environment = Object.keys(found.env).sort();
 
   const flags = kubeletFlags(found?.args ?? []);
   const config = options.config ?? flags.config;
@@ -199,7 +207,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   if (audiences.length > 0) {
     const kubeconfig =
       options.kubeconfig ?? (flags.kubeconfig === undefined ? undefined : join(root, flags.kubeconfig));
-    await _checkAudiences(audiences, kubeconfig, options, (status, check, message, fix) =>
+    await _checkAudiences(audiences, kubeconfig, { ...options, env }, (status, check, message, fix) =>
       add(status, check, unroot(message), fix),
     );
   }
@@ -212,7 +220,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     binDir: join(root, binDir),
     timeoutMs: options.timeoutMs,
     kubeletVersion: kubelet,
-    env: options.env,
+    env,
     secrets: options.secrets,
   });
   for (const image of images) {
