@@ -141,18 +141,28 @@ describe("doctor on a healthy node", { timeout: 30_000 }, () => {
     const fromProcess = counts("process");
     writeFileSync(
       join(kubeadm, "proc/4242/environ"),
-      `PATH=/usr/sbin:/usr/bin:/sbin:/bin\0COUNT_FILE=${fromProcess}\0INHERITED=kubelet-process\0`,
+      `PATH=/usr/sbin:/usr/bin:/sbin:/bin\0COUNT_FILE=${fromProcess}\0INHERITED=kubelet-process\0AWS_SECRET_ACCESS_KEY=kubelet-env-secret\0`,
     );
+
     const env = { INHERITED: "doctor" };
     const run = await runSim(["doctor", "--root", kubeadm, "--kubelet-version", "1.34", "--output", "json"], {
       env,
     });
     expect(readFileSync(fromProcess, "utf8")).toMatch(/ inherited=kubelet-process\n$/);
     expect(reportSchema.parse(JSON.parse(run.stdout)).kubelet.environment).toEqual([
+      "AWS_SECRET_ACCESS_KEY",
       "COUNT_FILE",
       "INHERITED",
       "PATH",
     ]);
+    // A plugin that quotes its environment in its error: doctor masks the secret's value.
+    writeFileSync(
+      join(kubeadm, LAYOUTS.kubeadm.binDir, "example-credential-provider"),
+      '#!/bin/sh\nif [ "$#" -gt 0 ] && [ "$1" = --version ]; then echo "example 1"; exit 0; fi\necho "no access with key $AWS_SECRET_ACCESS_KEY" >&2\nexit 1\n',
+    );
+    const quoted = await doctor(kubeadm, "--kubelet-version", "1.34");
+    expect(quoted.stdout).toContain("no access with key [REDACTED]");
+    expect(quoted.stdout + quoted.stderr).not.toContain("kubelet-env-secret");
     // AKS: the unit's EnvironmentFile, over systemd's default PATH.
     const aks = node("aks");
     const fromUnit = counts("unit");

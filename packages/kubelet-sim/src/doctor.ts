@@ -96,6 +96,9 @@ export interface DoctorOptions {
   timeoutMs: number;
 }
 
+/** Environment variable names whose values are treated as secrets. */
+const _SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|_KEY$|^KEY$/i;
+
 const _MARKS: Record<CheckStatus, string> = { ok: "✓", warn: "!", fail: "✗", info: "-" };
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -135,7 +138,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const kubelet = _version(options, found, add, report);
   // What the kubelet's plugins and its API calls run with: its proxy and cloud settings, not ours.
   const env = found?.env ?? options.env;
-  if (found?.env !== undefined) report.kubelet.environment = Object.keys(found.env).sort();
+  if (found?.env !== undefined) {
+    report.kubelet.environment = Object.keys(found.env).sort();
+    // A plugin may echo its environment in an error, which doctor quotes.
+    for (const [name, value] of Object.entries(found.env)) {
+      if (_SECRET_NAME.test(name) && value.length >= 4) options.secrets.add(value);
+    }
+  }
 
   const flags = kubeletFlags(found?.args ?? []);
   const config = options.config ?? flags.config;
