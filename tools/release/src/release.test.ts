@@ -162,29 +162,15 @@ describe("GitHub release assets", () => {
     });
     const [ecr, core, build] = plans;
     expect(ecr?.tag).toBe("@x/ecr@0.2.0");
-    expect(ecr?.assets.map((asset) => basename(asset))).toEqual([
-      "ecr-credential-provider-linux-amd64",
-      "ecr-credential-provider-linux-arm64",
-      "ecr-credential-provider-windows-amd64.exe",
-      "kubelet-credential-sim-linux-amd64",
-      "kubelet-credential-sim-linux-arm64",
-      "kubelet-credential-sim-windows-amd64.exe",
-      "SHA256SUMS",
+    const binaries = ["ecr-credential-provider", "kubelet-credential-sim"].flatMap((bin) => [
+      `${bin}-linux-amd64`,
+      `${bin}-linux-arm64`,
+      `${bin}-windows-amd64.exe`,
     ]);
-    const sums = await readFile(ecr?.assets[6] ?? "", "utf8");
-    expect(sums).toBe(
-      [
-        "ecr-credential-provider-linux-amd64",
-        "ecr-credential-provider-linux-arm64",
-        "ecr-credential-provider-windows-amd64.exe",
-        "kubelet-credential-sim-linux-amd64",
-        "kubelet-credential-sim-linux-arm64",
-        "kubelet-credential-sim-windows-amd64.exe",
-      ]
-        .map((file) => `${sha(`binary ${file}`)}  ${file}\n`)
-        .join(""),
-    );
-    for (const asset of ecr?.assets.slice(0, 6) ?? []) {
+    expect(ecr?.assets.map((asset) => basename(asset))).toEqual([...binaries, "SHA256SUMS"]);
+    const sums = await readFile(ecr?.assets[binaries.length] ?? "", "utf8");
+    expect(sums).toBe(binaries.map((file) => `${sha(`binary ${file}`)}  ${file}\n`).join(""));
+    for (const asset of ecr?.assets.slice(0, binaries.length) ?? []) {
       expect(await readFile(asset, "utf8")).toBe(`binary ${basename(asset)}`);
     }
     expect(await readFile(ecr?.notesFile ?? "", "utf8")).toBe("- faster\n");
