@@ -519,7 +519,8 @@ async function _doctor(
     ...(args.booleans.get("verify") ? { http: _http(io, secrets) } : {}),
     ...(kubeconfig === undefined ? {} : { kubeconfig: resolve(kubeconfig) }),
     serviceAccounts: (args.lists.get("service-account") ?? []).map(_accountRef),
-    apiHttp: _http(io, secrets),
+    // Injected in tests; otherwise doctor's own, over the kubelet's environment.
+    ...(io.http === undefined ? {} : { apiHttp: io.http }),
     env: io.env,
     secrets,
     timeoutMs: _timeout(args.strings.get("timeout")),

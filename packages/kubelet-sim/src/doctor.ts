@@ -85,7 +85,7 @@ export interface DoctorOptions {
   kubeconfig?: string;
   /** The service accounts to check each audience for; default every one, in every namespace. */
   serviceAccounts?: readonly { namespace: string; name: string }[];
-  /** For the API server's calls; default core's client over `env`. */
+  /** For the API server's calls; default core's client over the kubelet's environment. */
   apiHttp?: HttpClient;
   /**
    * This process's environment: the plugins' and the API server calls' when the kubelet's own is
@@ -99,13 +99,17 @@ export interface DoctorOptions {
 /** Environment variable names whose values are treated as secrets. */
 const _SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|_KEY$|^KEY$/i;
 
+/** Records one finding. */
+type _Add = (status: CheckStatus, check: string, message: string, fix?: string) => void;
+
 const _MARKS: Record<CheckStatus, string> = { ok: "✓", warn: "!", fail: "✗", info: "-" };
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { root } = options;
   const checks: DoctorCheck[] = [];
-  const add = (status: CheckStatus, check: string, message: string, fix?: string) =>
+  const add: _Add = (status, check, message, fix) => {
     checks.push({ status, check, message, ...(fix === undefined ? {} : { fix }) });
+  };
   const report: DoctorReport = {
     root,
     kubelet: { version: DEFAULT_KUBELET_VERSION.minor, versionFrom: "unknown" },
@@ -309,7 +313,7 @@ async function _checkAudiences(
   audiences: readonly string[],
   kubeconfig: string | undefined,
   options: DoctorOptions,
-  add: (status: CheckStatus, check: string, message: string, fix?: string) => void,
+  add: _Add,
 ): Promise<void> {
   const check = "service accounts";
   if (kubeconfig === undefined) {
@@ -321,9 +325,6 @@ async function _checkAudiences(
     );
     return;
   }
-  const http =
-    options.apiHttp ??
-    createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets: options.secrets, env: options.env });
   let api: ReturnType<typeof createKubeApi>;
   let identity: string;
   try {
@@ -333,6 +334,10 @@ async function _checkAudiences(
       secrets: options.secrets,
       timeoutMs: options.timeoutMs,
     });
+    // The kubelet's proxy settings, as its own API calls use them.
+    const http =
+      options.apiHttp ??
+      createHttpClient({ userAgent: `${NAME}/${VERSION}`, secrets: options.secrets, env: options.env });
     api = createKubeApi(access, http, Math.min(options.timeoutMs, 10_000));
     const who = await api.whoAmI();
     identity = who.username || access.user;
@@ -430,7 +435,7 @@ function _sourceText(found: KubeletCommandLine): string {
 function _version(
   options: DoctorOptions,
   found: KubeletCommandLine | undefined,
-  add: (status: CheckStatus, check: string, message: string, fix?: string) => void,
+  add: _Add,
   report: DoctorReport,
 ): KubeletVersion {
   if (options.kubeletVersion !== undefined) {
@@ -485,12 +490,7 @@ function _configFix(error: string, kubelet: KubeletVersion): string | undefined 
   return undefined;
 }
 
-function _checkBinary(
-  root: string,
-  binDir: string,
-  name: string,
-  add: (status: CheckStatus, check: string, message: string, fix?: string) => void,
-): void {
+function _checkBinary(root: string, binDir: string, name: string, add: _Add): void {
   const check = `provider ${name}`;
   const nodePath = join(binDir, name);
   const path = join(root, nodePath);
@@ -587,10 +587,7 @@ function _checkBinary(
 }
 
 /** An image for each pattern that has one (patterns.ts's exampleImage); a note for each other. */
-function _exampleImages(
-  config: CredentialProviderConfig,
-  add: (status: CheckStatus, check: string, message: string, fix?: string) => void,
-): string[] {
+function _exampleImages(config: CredentialProviderConfig, add: _Add): string[] {
   const images: string[] = [];
   for (const provider of config.providers) {
     for (const pattern of provider.matchImages) {
