@@ -2,7 +2,7 @@
  * A throwaway certificate authority for TLS tests: generated per run, never committed, so no
  * private key lives in the repository.
  */
-import { webcrypto } from "node:crypto";
+import { KeyObject, webcrypto } from "node:crypto";
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
@@ -49,11 +49,7 @@ export async function createTestCa(): Promise<TestCa> {
       signingAlgorithm: algorithm,
       extensions,
     });
-    const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
-    const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
-      .toString("base64")
-      .replace(/(.{64})/g, "$1\n")
-      .trimEnd()}\n-----END PRIVATE KEY-----\n`;
+    const key = KeyObject.from(keys.privateKey).export({ type: "pkcs8", format: "pem" }) as string;
     return { cert: cert.toString("pem"), key };
   };
   return {
