@@ -13,7 +13,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { E2E, LookupOptions, LookupRun } from "./harness.ts";
-import { binDir, startE2E, startupAllowanceMs } from "./harness.ts";
+import { binDir, deadlineFlag, startE2E } from "./harness.ts";
 
 const IMAGE = "myreg.azurecr.io/team/app:1.0";
 const ZERO_USER = "00000000-0000-0000-0000-000000000000";
@@ -76,12 +76,9 @@ async function lookup(images: string[], options: Run): Promise<LookupRun> {
 }
 
 const tenantId = () => e2e.emulator.azure.tenantId;
-/**
- * The deadline as an argument of the provider in the AKS config. It runs from the exec, so under
- * qemu-user it gets start-up's allowance: otherwise start-up leaves time for one attempt only.
- */
+/** The deadline (with start-up's allowance) as an argument of the provider in the AKS config. */
 const deadline = (seconds: number) => (text: string) =>
-  text.replace("    args:\n", `    args:\n      - --deadline=${seconds + startupAllowanceMs / 1000}s\n`);
+  text.replace("    args:\n", `    args:\n      - ${deadlineFlag(seconds)}\n`);
 /** The provider's own stderr line, as the kubelet quotes it after "exit status 1: ". */
 const errorOf = (run: LookupRun) =>
   (run.entries[0]?.providers[0]?.error ?? "").replace(/^error execing .*?: exit status \d+: /, "").trim();

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { FaultSpec } from "@kubelet-credential-provider/cloud-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { E2E, LookupOptions, LookupRun } from "./harness.ts";
-import { binDir, startE2E, startupAllowanceMs } from "./harness.ts";
+import { binDir, deadlineFlag, startE2E, startupAllowanceMs } from "./harness.ts";
 
 const IMAGE = "us-docker.pkg.dev/my-project/team/app:1.0";
 
@@ -267,9 +267,7 @@ describe("faults", () => {
     expect(e2e.emulator.calls("gce.token") - before).toBe(1);
   });
 
-  // Room for retries after start-up: the deadline runs from the exec, and under qemu-user start-up
-  // alone can take most of 4 s, leaving one attempt and no "(N attempts)" to report.
-  const RETRY_DEADLINE = `--deadline=${4 + startupAllowanceMs / 1000}s`;
+  const RETRY_DEADLINE = deadlineFlag(4);
 
   it("a failure is an error, not an empty answer: retried within the deadline, then named", async () => {
     e2e.emulator.fault("gce.token", { kind: "status", status: 503 });

@@ -28,6 +28,11 @@ export const binDir =
  */
 export const emulated = process.env.KCP_E2E_ARCH === "arm64";
 export const startupAllowanceMs = emulated ? 4_000 : 0;
+/**
+ * A provider's `--deadline` of `seconds` plus start-up's allowance: the deadline runs from the exec,
+ * so under qemu-user start-up alone would leave time for one attempt.
+ */
+export const deadlineFlag = (seconds: number) => `--deadline=${seconds + startupAllowanceMs / 1000}s`;
 
 function _arm64Wrappers(): string {
   const built = resolve(import.meta.dirname, "../../dist/bin-linux-arm64");

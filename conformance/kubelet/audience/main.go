@@ -191,21 +191,13 @@ func rbacAuthorizer(objects []json.RawMessage) authorizer.UnconditionalAuthorize
 		var err error
 		switch meta.Kind {
 		case "Role":
-			role := &rbacv1.Role{}
-			err = json.Unmarshal(raw, role)
-			roles = append(roles, role)
+			err = decodeInto(raw, &roles)
 		case "RoleBinding":
-			binding := &rbacv1.RoleBinding{}
-			err = json.Unmarshal(raw, binding)
-			roleBindings = append(roleBindings, binding)
+			err = decodeInto(raw, &roleBindings)
 		case "ClusterRole":
-			role := &rbacv1.ClusterRole{}
-			err = json.Unmarshal(raw, role)
-			clusterRoles = append(clusterRoles, role)
+			err = decodeInto(raw, &clusterRoles)
 		case "ClusterRoleBinding":
-			binding := &rbacv1.ClusterRoleBinding{}
-			err = json.Unmarshal(raw, binding)
-			clusterRoleBindings = append(clusterRoleBindings, binding)
+			err = decodeInto(raw, &clusterRoleBindings)
 		default:
 			fail("not an RBAC kind: %q", meta.Kind)
 		}
@@ -215,6 +207,16 @@ func rbacAuthorizer(objects []json.RawMessage) authorizer.UnconditionalAuthorize
 	}
 	_, static := rbacvalidation.NewTestRuleResolver(roles, roleBindings, clusterRoles, clusterRoleBindings)
 	return rbac.New(static, static, static, static)
+}
+
+// decodeInto appends the object raw holds to list.
+func decodeInto[T any](raw json.RawMessage, list *[]*T) error {
+	object := new(T)
+	if err := json.Unmarshal(raw, object); err != nil {
+		return err
+	}
+	*list = append(*list, object)
+	return nil
 }
 
 func fail(format string, args ...any) {
