@@ -358,16 +358,12 @@ async function _checkAudiences(
     );
     return;
   }
-  const subjects: AudienceSubject[] = [];
-  for (const audience of audiences) {
-    if (options.serviceAccounts === undefined || options.serviceAccounts.length === 0) {
-      subjects.push({ audience });
-    } else {
-      for (const account of options.serviceAccounts) {
-        subjects.push({ audience, namespace: account.namespace, serviceAccount: account.name });
-      }
-    }
-  }
+  const accounts = options.serviceAccounts ?? [];
+  const subjects: AudienceSubject[] = audiences.flatMap((audience) =>
+    accounts.length === 0
+      ? [{ audience }]
+      : accounts.map((account) => ({ audience, namespace: account.namespace, serviceAccount: account.name })),
+  );
   for (const subject of subjects) {
     const every = subject.serviceAccount === undefined;
     const whom = every ? "every service account" : `${subject.namespace}/${subject.serviceAccount}`;

@@ -61,9 +61,10 @@ export interface KubeApi {
 
 /** An API client for `access`, over `http` (core's client: timeouts, retries, proxies). */
 export function createKubeApi(access: ApiServerAccess, http: HttpClient, timeoutMs: number): KubeApi {
+  // tls-server-name: the URL names the certificate's host; connectTo dials the server's address.
+  const base = new URL(access.server);
+  if (access.tlsServerName) base.hostname = access.tlsServerName;
   const post = async (path: string, body: unknown, endpoint: string) => {
-    const base = access.tlsServerName ? new URL(access.server) : access.server;
-    if (access.tlsServerName) base.hostname = access.tlsServerName;
     const options: HttpRequestOptions = {
       method: "POST",
       endpoint: `${endpoint} (${access.server.host})`,
@@ -77,7 +78,6 @@ export function createKubeApi(access: ApiServerAccess, http: HttpClient, timeout
       maxAttempts: 3,
       ...(access.ca !== undefined && { ca: access.ca }),
       ...(access.clientCertificate !== undefined && { clientCertificate: access.clientCertificate }),
-      // tls-server-name: the certificate's name, dialled at the server's address.
       ...(access.tlsServerName && { connectTo: access.server.hostname.replace(/^\[|\]$/g, "") }),
     };
     const response = await http.request(new URL(path, base), options);
