@@ -37,7 +37,7 @@ export default defineConfig({
               test: {
                 name: "linux-arm64 (qemu-user)",
                 env: { KCP_E2E_ARCH: "arm64" },
-                exclude: ["src/release-binaries.test.ts", "src/demo.test.ts"],
+                exclude: ["src/release-binaries.test.ts", "src/demo.test.ts", "src/windows.test.ts"],
                 testTimeout: 180_000,
                 hookTimeout: 60_000,
               },

@@ -166,11 +166,12 @@ function expectAnswer(run: Run) {
 }
 
 describe("dist/release", () => {
-  it("lists every provider and the simulator for linux-amd64 and linux-arm64 in SHA256SUMS, with matching digests", () => {
+  it("lists every provider and the simulator for linux-amd64, linux-arm64 and windows-amd64 in SHA256SUMS, with matching digests", () => {
     const listed = sums();
     const expected = [...PROVIDERS, SIM].flatMap((name) => [
       `${name}-linux-amd64`,
       ...(arm64Required ? [`${name}-linux-arm64`] : []),
+      `${name}-windows-amd64.exe`,
     ]);
     for (const asset of expected) {
       expect(listed.has(asset), `${asset} in SHA256SUMS`).toBe(true);
@@ -179,7 +180,9 @@ describe("dist/release", () => {
         .digest("hex");
       expect(digest, asset).toBe(listed.get(asset));
     }
-    expect([...listed.keys()].every((asset) => /-linux-(amd64|arm64)$/.test(asset))).toBe(true);
+    expect(
+      [...listed.keys()].every((asset) => /-(linux-(amd64|arm64)|windows-amd64\.exe)$/.test(asset)),
+    ).toBe(true);
   });
 
   describe("linux-amd64, natively", () => {

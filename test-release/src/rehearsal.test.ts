@@ -18,7 +18,7 @@ import { dirname, join } from "node:path";
 import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCommit, RELEASE_TARGETS, runnerFor } from "../../packages/build/src/index.ts";
+import { assetName, buildCommit, RELEASE_TARGETS, runnerFor } from "../../packages/build/src/index.ts";
 import { listWorkspacePackages, type WorkspacePackage } from "../../tools/release/src/pack.ts";
 import { type Mirror, productionClosure, type Registry, startMirror, startVerdaccio } from "./registry.ts";
 import { recordSummary } from "./summary.ts";
@@ -335,23 +335,30 @@ describe("a vendor's provider, from docs/writing-a-provider.md", () => {
     const arches: string[] = [];
     const sums = readFileSync(binary("dist/release/SHA256SUMS"), "utf8");
     for (const target of RELEASE_TARGETS) {
-      const file = `example-credential-provider-linux-${target.arch}`;
-      expect(sums).toMatch(new RegExp(`^[0-9a-f]{64}  ${file}$`, "m"));
-      let runner: string[];
+      const file = assetName("example-credential-provider", target);
+      expect(sums).toMatch(new RegExp(`^[0-9a-f]{64}  ${file.replaceAll(".", "\\.")}$`, "m"));
+      let runner: string[] | null;
       try {
         runner = runnerFor(target);
       } catch (error) {
         if (process.env.CI === "true") throw error;
         continue;
       }
+      if (runner === null) {
+        // Windows: built, not run by kcp-build; the e2e suite runs this project's under Wine.
+        expect(readFileSync(binary("dist/release", file)).subarray(0, 2).toString("latin1")).toBe("MZ");
+        arches.push(`${target.os}-${target.arch}`);
+        continue;
+      }
       const [command = "", ...args] = [...runner, binary("dist/release", file)];
       const version = spawnSync(command, [...args, "--version"], { encoding: "utf8", env: {} });
       expect(version.stdout).toBe(`example-credential-provider 0.1.0 (unknown, linux/${target.arch})\n`);
-      arches.push(target.arch);
+      arches.push(`linux-${target.arch}`);
     }
     expect(walk.stderr).toContain(
       `kcp-build: fetched @oven/bun-linux-${ARCH === "amd64" ? "aarch64" : "x64"}@`,
     );
+    expect(walk.stderr).toContain("kcp-build: fetched @oven/bun-windows-x64@");
     recordSummary({ kind: "vendor", executable: "example-credential-provider", arches, node: floorVersion });
   });
 });

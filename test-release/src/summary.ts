@@ -15,6 +15,7 @@ export type Record =
   | { kind: "npm"; name: string; version: string; node: string }
   | { kind: "assets"; names: string[]; arch: string; source: string }
   | { kind: "registry"; verdaccio: string; mirrored: number; published: string[] }
+  /** `arches`: the platforms built, as `<os>-<arch>`. */
   | { kind: "vendor"; executable: string; arches: string[]; node: string };
 
 export function recordSummary(record: Record): void {
@@ -44,6 +45,6 @@ export function summaryLine(): string {
     `(${registry.mirrored} third-party packages mirrored); npm-installed ${npm.map((r) => `${r.name}@${r.version}`).join(", ")} ` +
     `from it and ran them on Node ${node}; install.sh installed ${assets.names.join(", ")} (linux-${assets.arch}) ` +
     `from the release assets over ${assets.source}; docs/writing-a-provider.md from an empty directory built ` +
-    `${vendor.executable} for ${vendor.arches.map((arch) => `linux-${arch}`).join(", ")} with kcp-build and passed its kubelet-credential-sim test on Node ${vendor.node}`
+    `${vendor.executable} for ${vendor.arches.join(", ")} with kcp-build and passed its kubelet-credential-sim test on Node ${vendor.node}`
   );
 }

@@ -11,15 +11,15 @@ import { buildCommit } from "./commit.ts";
 import { BuildError } from "./errors.ts";
 import { packageExecutables, readManifest } from "./executables.ts";
 import { bunRuntime } from "./runtime.ts";
-import { hostTarget, isHost, RELEASE_TARGETS, runnerFor, type Target } from "./targets.ts";
+import { assetName, hostTarget, platformOf, RELEASE_TARGETS, runnerFor, type Target } from "./targets.ts";
 
 /** What to build, and where: see `kcp-build --help`. */
 export interface BuildPackageOptions {
   /** The package whose bins to build. */
   packageDir: string;
   /**
-   * Build for every release target into `<outDir>/<bin>-linux-<arch>`, with a `SHA256SUMS` of them,
-   * instead of for this machine into `<outDir>/<bin>`.
+   * Build for every release target into `<outDir>/<bin>-<os>-<arch>` (`.exe` for Windows), with a
+   * `SHA256SUMS` of them, instead of for this machine into `<outDir>/<bin>`.
    */
   release?: boolean;
   /** Default `dist/bin`, or `dist/release` with `release`, in the package. */
@@ -42,7 +42,7 @@ export interface BuiltExecutable {
   file: string;
   /** Whether it was built now or found up to date. */
   result: BuildResult;
-  /** Whether it ran its smoke test here (not when another architecture's binary cannot run). */
+  /** Whether it ran its smoke test here (not a Windows binary, nor one qemu-user cannot run). */
   smokeTested: boolean;
 }
 
@@ -79,24 +79,23 @@ export function buildPackage(options: BuildPackageOptions): BuiltExecutable[] {
   const built: BuiltExecutable[] = [];
   for (const target of release ? RELEASE_TARGETS : [host]) {
     const runtime = bunRuntime(target, runtimes);
-    let runner: string[] | null = [];
+    let runner: string[] | null;
     let notRun = "";
-    if (!isHost(target)) {
-      try {
-        runner = runnerFor(target);
-      } catch (error) {
-        if (!(error instanceof BuildError) || error.code !== "RUNNER_UNAVAILABLE") throw error;
-        runner = null;
-        notRun = `; not run here: ${error.message}`;
-      }
+    try {
+      runner = runnerFor(target);
+      if (runner === null) notRun = "; not run here";
+    } catch (error) {
+      if (!(error instanceof BuildError) || error.code !== "RUNNER_UNAVAILABLE") throw error;
+      runner = null;
+      notRun = `; not run here: ${error.message}`;
     }
     for (const executable of executables) {
-      const file = join(outDir, release ? `${executable.name}-linux-${target.arch}` : executable.name);
+      const file = join(outDir, release ? assetName(executable.name, target) : executable.name);
       const started = Date.now();
       const result = buildExecutable(executable, {
         outFile: file,
         commit,
-        workDir: join(cacheDir, `${release ? "release" : "bin"}-linux-${target.arch}`),
+        workDir: join(cacheDir, `${release ? "release" : "bin"}-${target.os}-${target.arch}`),
         target,
         compiler,
         runtime,
@@ -104,7 +103,7 @@ export function buildPackage(options: BuildPackageOptions): BuiltExecutable[] {
       });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       log(
-        `${result === "built" ? "built" : "up to date"}: ${shown(file)} (linux/${target.arch}, ${seconds} s${notRun})`,
+        `${result === "built" ? "built" : "up to date"}: ${shown(file)} (${platformOf(target)}, ${seconds} s${notRun})`,
       );
       built.push({ name: executable.name, target, file, result, smokeTested: runner !== null });
     }

@@ -22,7 +22,7 @@ import {
 import { dirname, join, resolve } from "node:path";
 import { BuildError } from "./errors.ts";
 import type { Executable } from "./executables.ts";
-import type { Target } from "./targets.ts";
+import { platformOf, type Target } from "./targets.ts";
 
 /**
  * The compiler's flags, besides the target, the runtime and the file names. Chosen by `pnpm bench`
@@ -104,7 +104,8 @@ export function buildExecutable(executable: Executable, options: BuildOptions): 
     return "unchanged";
   }
 
-  const staging = join(workDir, `${executable.name}.new`);
+  // Bun names a Windows executable `.exe` whatever --outfile says.
+  const staging = join(workDir, `${executable.name}.new${target.os === "windows" ? ".exe" : ""}`);
   const metafile = join(workDir, "meta.json");
   rmSync(staging, { force: true });
   // In an empty working directory with nothing but PATH: the maintainer's shell (BUN_OPTIONS, a
@@ -128,7 +129,7 @@ export function buildExecutable(executable: Executable, options: BuildOptions): 
   if (build.error || build.status !== 0 || !existsSync(staging)) {
     throw new BuildError(
       "COMPILE_FAILED",
-      `bun build of ${executable.name} for linux/${target.arch} failed (exit ${build.status ?? build.signal}):\n` +
+      `bun build of ${executable.name} for ${platformOf(target)} failed (exit ${build.status ?? build.signal}):\n` +
         _tail(`${build.error?.message ?? ""}\n${build.stdout}\n${build.stderr}`),
     );
   }
@@ -203,7 +204,7 @@ function _smokeTest(file: string, executable: Executable, options: BuildOptions)
     encoding: "utf8",
     timeout: runner.length > 0 ? 120_000 : 20_000,
   });
-  const expected = `${executable.name} ${executable.version} (${options.commit}, linux/${options.target.arch})\n`;
+  const expected = `${executable.name} ${executable.version} (${options.commit}, ${platformOf(options.target)})\n`;
   if (result.status !== 0 || result.stdout !== expected || result.stderr !== "") {
     throw new BuildError(
       "SMOKE_TEST_FAILED",

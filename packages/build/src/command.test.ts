@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCommand } from "./command.ts";
 import { BUN_VERSION } from "./runtime.ts";
-import { hostTarget, RELEASE_TARGETS, runnerFor } from "./targets.ts";
+import { assetName, hostTarget, RELEASE_TARGETS, runnerFor } from "./targets.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kcp-build-command-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,13 +83,15 @@ describe("kcp-build", { timeout: 180_000 }, () => {
     expect(lines.map((line) => line.slice(66))).toEqual([
       "tiny-credential-provider-linux-amd64",
       "tiny-credential-provider-linux-arm64",
+      "tiny-credential-provider-windows-amd64.exe",
     ]);
     for (const line of lines) {
       const file = join(packageDir, "dist/release", line.slice(66));
       expect(line.slice(0, 64)).toBe(createHash("sha256").update(readFileSync(file)).digest("hex"));
     }
     for (const target of RELEASE_TARGETS) {
-      let runner: string[] | undefined;
+      const file = join(packageDir, "dist/release", assetName("tiny-credential-provider", target));
+      let runner: string[] | null;
       try {
         runner = runnerFor(target);
       } catch {
@@ -97,15 +99,24 @@ describe("kcp-build", { timeout: 180_000 }, () => {
         expect(result.stderr).toContain("; not run here: running linux/");
         continue;
       }
-      const [command = "", ...args] = [
-        ...runner,
-        join(packageDir, `dist/release/tiny-credential-provider-linux-${target.arch}`),
-      ];
+      if (runner === null) {
+        // Windows: built, not run (the e2e suite runs the project's under Wine): a PE32+ x64 console executable.
+        const bytes = readFileSync(file);
+        const pe = bytes.readUInt32LE(0x3c);
+        expect(bytes.subarray(0, 2).toString("latin1")).toBe("MZ");
+        expect(bytes.subarray(pe, pe + 4).toString("latin1")).toBe("PE\0\0");
+        expect(bytes.readUInt16LE(pe + 4)).toBe(0x8664);
+        expect(result.stderr).toMatch(
+          /tiny-credential-provider-windows-amd64\.exe \(windows\/amd64, [\d.]+ s; not run here\)/,
+        );
+        continue;
+      }
+      const [command = "", ...args] = [...runner, file];
       const version = spawnSync(command, [...args, "--version"], { encoding: "utf8" });
       expect(version.stdout).toBe(`tiny-credential-provider 0.4.2 (unknown, linux/${target.arch})\n`);
     }
     expect(result.stderr).toContain("kcp-build: wrote ");
-    expect(result.stderr).toContain("SHA256SUMS (2 executables)\n");
+    expect(result.stderr).toContain("SHA256SUMS (3 executables)\n");
   });
 
   it("writes where --out-dir says", () => {

@@ -20,18 +20,19 @@ export const EXIT_USAGE = 2;
 const HELP = `Usage: kcp-build [--release] [--out-dir DIR] [PACKAGE_DIR]
 
 Builds every bin of the package in PACKAGE_DIR (default: the current directory) into a standalone
-Linux executable with Bun's compiler: the bin's file (the compiled CLI, such as dist/cli.js) and
+executable with Bun's compiler: the bin's file (the compiled CLI, such as dist/cli.js) and
 everything it imports, with the Bun runtime, as one file that needs nothing else on the node.
 Each executable that can run here answers --version before it replaces the last one.
 
   kcp-build            for this machine, into dist/bin/<bin>
-  kcp-build --release  for linux/amd64 and linux/arm64, into dist/release/<bin>-linux-<arch>,
-                       with dist/release/SHA256SUMS
+  kcp-build --release  for linux/amd64, linux/arm64 and windows/amd64, into
+                       dist/release/<bin>-<os>-<arch> (.exe for Windows), with
+                       dist/release/SHA256SUMS
 
 The Bun runtime for this machine comes with the package (an optional dependency); another
-architecture's is fetched once with npm pack, from your npm registry, into
+platform's is fetched once with npm pack, from your npm registry, into
 node_modules/.cache/kcp-build. A binary of another architecture runs its check under qemu-user
-when it is installed, and is built unchecked otherwise.
+when it is installed, and is built unchecked otherwise; a Windows one is built unchecked.
 
 Flags:
   --release        Build for every release target, with SHA256SUMS.

@@ -15,7 +15,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { BuildError } from "./errors.ts";
-import type { Target } from "./targets.ts";
+import { platformOf, type Target } from "./targets.ts";
 
 /** The Bun version every build uses: this package's own pin, in its package.json. */
 export const BUN_VERSION: string = (() => {
@@ -58,7 +58,7 @@ export function bunRuntime(target: Target, options: RuntimeOptions): string {
   }
   const cached = join(options.cacheDir, `${target.bunPackage.replace("/", "+")}@${BUN_VERSION}`);
   if (_versionAt(cached) === BUN_VERSION) return _binaryIn(cached, target);
-  const wanted = `${target.bunPackage}@${BUN_VERSION} (the Bun runtime for linux/${target.arch})`;
+  const wanted = `${target.bunPackage}@${BUN_VERSION} (the Bun runtime for ${platformOf(target)})`;
   if (options.fetch === false) {
     const found = mismatched.length > 0 ? `; found ${mismatched.join(", ")}` : "";
     throw new BuildError("RUNTIME_UNAVAILABLE", `${wanted} is not installed${found}`);
@@ -77,11 +77,12 @@ function _versionAt(dir: string): string | undefined {
 }
 
 function _binaryIn(dir: string, target: Target): string {
-  const binary = join(dir, "bin", "bun");
+  const name = target.os === "windows" ? "bun.exe" : "bun";
+  const binary = join(dir, "bin", name);
   if (!existsSync(binary)) {
     throw new BuildError(
       "RUNTIME_UNAVAILABLE",
-      `${target.bunPackage} in ${dir} has no bin/bun: reinstall it`,
+      `${target.bunPackage} in ${dir} has no bin/${name}: reinstall it`,
     );
   }
   return binary;

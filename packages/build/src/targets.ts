@@ -1,7 +1,8 @@
 /**
- * The platforms executables are built for: Linux on amd64 and arm64, glibc. Bun cross-compiles, so
- * either can be built on either; only running a binary of the other architecture (its smoke test)
- * needs qemu-user.
+ * The platforms executables are built for: Linux on amd64 and arm64, glibc, and Windows on amd64.
+ * Bun cross-compiles, so each can be built on either Linux architecture; running a binary of the
+ * other architecture (its smoke test) needs qemu-user, and a Windows one is not run by the build
+ * (this project's e2e suite runs them under Wine).
  *
  * glibc only: Bun's musl runtimes also need a musl build of libstdc++ on the node, which is not part
  * of a base musl system, and which nothing here can test with.
@@ -13,7 +14,9 @@ import { BuildError } from "./errors.ts";
 
 /** A platform executables are built for. */
 export interface Target {
-  /** As Kubernetes and Go spell it, and in release asset names: `<bin>-linux-<arch>`. */
+  /** As Kubernetes and Go spell it (GOOS), and in release asset names ({@link assetName}). */
+  os: "linux" | "windows";
+  /** As Kubernetes and Go spell it (GOARCH), and in release asset names. */
   arch: "amd64" | "arm64";
   /** As Node and npm spell it (`process.arch`, `cpu`). */
   nodeArch: "x64" | "arm64";
@@ -23,15 +26,44 @@ export interface Target {
   bunPackage: string;
 }
 
-/** Every platform a release is built for: linux/amd64 and linux/arm64. */
+/** Every platform a release is built for: linux/amd64, linux/arm64 and windows/amd64. */
 export const RELEASE_TARGETS: readonly Target[] = [
-  { arch: "amd64", nodeArch: "x64", bunTarget: "bun-linux-x64", bunPackage: "@oven/bun-linux-x64" },
-  { arch: "arm64", nodeArch: "arm64", bunTarget: "bun-linux-arm64", bunPackage: "@oven/bun-linux-aarch64" },
+  {
+    os: "linux",
+    arch: "amd64",
+    nodeArch: "x64",
+    bunTarget: "bun-linux-x64",
+    bunPackage: "@oven/bun-linux-x64",
+  },
+  {
+    os: "linux",
+    arch: "arm64",
+    nodeArch: "arm64",
+    bunTarget: "bun-linux-arm64",
+    bunPackage: "@oven/bun-linux-aarch64",
+  },
+  {
+    os: "windows",
+    arch: "amd64",
+    nodeArch: "x64",
+    bunTarget: "bun-windows-x64",
+    bunPackage: "@oven/bun-windows-x64",
+  },
 ];
+
+/** `<os>/<arch>`, as `--version` and Kubernetes name a platform. */
+export function platformOf(target: Target): string {
+  return `${target.os}/${target.arch}`;
+}
+
+/** A release asset's file name: `<bin>-<os>-<arch>`, with `.exe` for Windows. */
+export function assetName(bin: string, target: Target): string {
+  return `${bin}-${target.os}-${target.arch}${target.os === "windows" ? ".exe" : ""}`;
+}
 
 /** Whether binaries of `target` run on this machine as they are. */
 export function isHost(target: Target): boolean {
-  return process.platform === "linux" && target.nodeArch === process.arch;
+  return target.os === "linux" && process.platform === "linux" && target.nodeArch === process.arch;
 }
 
 /** This machine's target: the one a build runs the compiler of, and the default to build for. */
@@ -58,11 +90,13 @@ const EMULATORS: Record<Target["nodeArch"], { command: string; sysroot: string; 
 
 /**
  * The command prefix that runs a binary of `target` here: nothing for this machine's own, qemu-user
- * for the other architecture. Throws `RUNNER_UNAVAILABLE`, naming the Debian packages, when qemu-user
- * or the sysroot is missing.
+ * for the other architecture, null for Windows (not run by a build: under Wine it needs a set-up
+ * of its own, which this project's e2e suite makes). Throws `RUNNER_UNAVAILABLE`, naming the
+ * Debian packages, when qemu-user or the sysroot is missing.
  */
-export function runnerFor(target: Target): string[] {
+export function runnerFor(target: Target): string[] | null {
   if (isHost(target)) return [];
+  if (target.os === "windows") return null;
   const emulator = EMULATORS[target.nodeArch];
   const found = spawnSync(emulator.command, ["--version"], { stdio: "ignore" });
   if (found.error || found.status !== 0 || !existsSync(join(emulator.sysroot, "lib"))) {

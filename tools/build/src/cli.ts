@@ -7,16 +7,19 @@
  *
  * `pnpm build:release` (`--release`) also leaves, in dist/release/, every released executable (each
  * public package's, and kubelet-credential-sim, which ships with every provider: see
- * executables.ts) for every release target as `<name>-linux-<arch>`, and their SHA256SUMS; every
- * executable of another architecture is in dist/bin-linux-<arch>/ (the e2e suite runs them). With
- * `--release=auto` (what `pnpm test` uses), a target this machine cannot run (no qemu-user for the
- * smoke test) is skipped with a notice instead of failing the build.
+ * executables.ts) for every release target as `<name>-<os>-<arch>` (`.exe` for Windows), and their
+ * SHA256SUMS; every executable of another platform is in dist/bin-<os>-<arch>/ (the e2e suite
+ * runs the other architecture's under qemu-user, and the Windows release executables under Wine).
+ * With `--release=auto` (what `pnpm test` uses), a Linux target this machine cannot run (no
+ * qemu-user for the smoke test) is skipped with a notice instead of failing the build. Windows
+ * executables are not run by the build.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
+  assetName,
   buildCommit,
   buildExecutable,
   bunRuntime,
@@ -54,7 +57,7 @@ if (executables.length === 0) {
 }
 const outDir = join(root, "dist", "bin");
 const commit = buildCommit(root);
-/** Both runtimes are tools/build's devDependencies, installed whatever the machine: never fetched. */
+/** Every runtime is a devDependency of tools/build, installed whatever the machine: never fetched. */
 const runtimeOf = (target: Target) =>
   bunRuntime(target, {
     searchFrom: [join(root, "tools", "build")],
@@ -93,38 +96,43 @@ function _buildRelease(skipUnavailable: boolean, compiler: string): void {
   const released = executables.filter((executable) => executable.released);
   const sums: string[] = [];
   for (const target of RELEASE_TARGETS) {
-    const targetDir = isHost(target) ? outDir : join(root, "dist", `bin-linux-${target.arch}`);
+    const platform = `${target.os}-${target.arch}`;
+    const targetDir = isHost(target) ? outDir : join(root, "dist", `bin-${platform}`);
+    const fileOf = (name: string) => (target.os === "windows" ? `${name}.exe` : name);
     if (!isHost(target)) {
-      let runner: string[];
+      let runner: string[] | null;
       try {
         runner = runnerFor(target);
       } catch (error) {
         if (!skipUnavailable) throw error;
-        console.error(`skipped linux-${target.arch}: ${(error as Error).message}`);
+        console.error(`skipped ${platform}: ${(error as Error).message}`);
         continue;
       }
       const options = {
-        workDir: join(root, "dist", `.bun-linux-${target.arch}`),
+        workDir: join(root, "dist", `.bun-${platform}`),
         target,
         compiler,
         runtime: runtimeOf(target),
         runner,
         commit,
       };
-      // All of them, the example too, so that the e2e suite can run on this architecture; only the
+      // All of them, the example too, so that the e2e suite can run on this platform; only the
       // released ones go into dist/release.
       for (const executable of executables) {
         const started = Date.now();
-        const result = buildExecutable(executable, { ...options, outFile: join(targetDir, executable.name) });
+        const result = buildExecutable(executable, {
+          ...options,
+          outFile: join(targetDir, fileOf(executable.name)),
+        });
         console.error(
-          `${result === "built" ? "built" : "up to date"}: linux-${target.arch} ${executable.name} (${Date.now() - started} ms)`,
+          `${result === "built" ? "built" : "up to date"}: ${platform} ${executable.name} (${Date.now() - started} ms${runner === null ? ", not run here" : ""})`,
         );
       }
     }
     for (const executable of released) {
-      const asset = `${executable.name}-linux-${target.arch}`;
+      const asset = assetName(executable.name, target);
       const copy = join(releaseDir, `${asset}.tmp`);
-      copyFileSync(join(targetDir, executable.name), copy);
+      copyFileSync(join(targetDir, fileOf(executable.name)), copy);
       renameSync(copy, join(releaseDir, asset));
       const digest = createHash("sha256")
         .update(readFileSync(join(releaseDir, asset)))

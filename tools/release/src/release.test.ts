@@ -143,8 +143,7 @@ describe("GitHub release assets", () => {
     await mkdir(dist);
     const lines: string[] = [];
     for (const bin of ["ecr-credential-provider", "acr-credential-provider", "kubelet-credential-sim"]) {
-      for (const arch of ["amd64", "arm64"]) {
-        const file = `${bin}-linux-${arch}`;
+      for (const file of [`${bin}-linux-amd64`, `${bin}-linux-arm64`, `${bin}-windows-amd64.exe`]) {
         await writeFile(join(dist, file), `binary ${file}`);
         lines.push(`${sha(`binary ${file}`)}  ${file}`);
       }
@@ -153,7 +152,7 @@ describe("GitHub release assets", () => {
     return { dir, root, dist, out: join(dir, "out") };
   }
 
-  it("are the package's binaries and the simulator's for amd64 and arm64, and a SHA256SUMS of just those", async () => {
+  it("are the package's binaries and the simulator's for linux amd64 and arm64 and windows amd64, and a SHA256SUMS of just those", async () => {
     const { root, dist, out } = await fakeRelease();
     const plans = await prepareReleases({
       tags: ["@x/ecr@0.2.0", "@x/core@0.2.0", "@x/build@0.1.0"],
@@ -163,21 +162,15 @@ describe("GitHub release assets", () => {
     });
     const [ecr, core, build] = plans;
     expect(ecr?.tag).toBe("@x/ecr@0.2.0");
-    expect(ecr?.assets.map((asset) => basename(asset))).toEqual([
-      "ecr-credential-provider-linux-amd64",
-      "ecr-credential-provider-linux-arm64",
-      "kubelet-credential-sim-linux-amd64",
-      "kubelet-credential-sim-linux-arm64",
-      "SHA256SUMS",
+    const binaries = ["ecr-credential-provider", "kubelet-credential-sim"].flatMap((bin) => [
+      `${bin}-linux-amd64`,
+      `${bin}-linux-arm64`,
+      `${bin}-windows-amd64.exe`,
     ]);
-    const sums = await readFile(ecr?.assets[4] ?? "", "utf8");
-    expect(sums).toBe(
-      `${sha("binary ecr-credential-provider-linux-amd64")}  ecr-credential-provider-linux-amd64\n` +
-        `${sha("binary ecr-credential-provider-linux-arm64")}  ecr-credential-provider-linux-arm64\n` +
-        `${sha("binary kubelet-credential-sim-linux-amd64")}  kubelet-credential-sim-linux-amd64\n` +
-        `${sha("binary kubelet-credential-sim-linux-arm64")}  kubelet-credential-sim-linux-arm64\n`,
-    );
-    for (const asset of ecr?.assets.slice(0, 4) ?? []) {
+    expect(ecr?.assets.map((asset) => basename(asset))).toEqual([...binaries, "SHA256SUMS"]);
+    const sums = await readFile(ecr?.assets[binaries.length] ?? "", "utf8");
+    expect(sums).toBe(binaries.map((file) => `${sha(`binary ${file}`)}  ${file}\n`).join(""));
+    for (const asset of ecr?.assets.slice(0, binaries.length) ?? []) {
       expect(await readFile(asset, "utf8")).toBe(`binary ${basename(asset)}`);
     }
     expect(await readFile(ecr?.notesFile ?? "", "utf8")).toBe("- faster\n");
@@ -188,7 +181,7 @@ describe("GitHub release assets", () => {
     const commands: string[] = [];
     await publishGithubReleases(plans, { dryRun: true, log: (line) => commands.push(line) });
     expect(commands[0]).toMatch(
-      /^gh release create @x\/ecr@0\.2\.0 \S+ecr-credential-provider-linux-amd64 \S+ecr-credential-provider-linux-arm64 \S+kubelet-credential-sim-linux-amd64 \S+kubelet-credential-sim-linux-arm64 \S+SHA256SUMS --verify-tag --title @x\/ecr@0\.2\.0 --notes-file \S+NOTES\.md$/,
+      /^gh release create @x\/ecr@0\.2\.0 \S+ecr-credential-provider-linux-amd64 \S+ecr-credential-provider-linux-arm64 \S+ecr-credential-provider-windows-amd64\.exe \S+kubelet-credential-sim-linux-amd64 \S+kubelet-credential-sim-linux-arm64 \S+kubelet-credential-sim-windows-amd64\.exe \S+SHA256SUMS --verify-tag --title @x\/ecr@0\.2\.0 --notes-file \S+NOTES\.md$/,
     );
     expect(commands[1]).toMatch(/^gh release create @x\/core@0\.2\.0 --verify-tag --title @x\/core@0\.2\.0 /);
   });

@@ -12,12 +12,10 @@ import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { assetName, RELEASE_TARGETS } from "../../../packages/build/src/targets.ts";
 import { checkTarball, listWorkspacePackages, packPackage, repoRoot, type WorkspacePackage } from "./pack.ts";
 
 const run = promisify(execFile);
-
-/** The release binaries' architectures; the asset for bin B is `B-linux-<arch>`. */
-export const ARCHITECTURES = ["amd64", "arm64"] as const;
 
 /** The changesets tag of a package version: `@kubelet-credential-provider/ecr@0.2.0`. */
 export function releaseTag(pkg: { name: string; version: string }): string {
@@ -198,8 +196,9 @@ export async function prepareReleases(options: {
       sums ??= parseSha256Sums(await readFile(join(options.distDir, "SHA256SUMS"), "utf8"));
       const lines: string[] = [];
       for (const bin of bins) {
-        for (const arch of ARCHITECTURES) {
-          const file = `${bin}-linux-${arch}`;
+        // Every platform of the build's release targets: `B-linux-amd64`, ..., `B-windows-amd64.exe`.
+        for (const target of RELEASE_TARGETS) {
+          const file = assetName(bin, target);
           const expected = sums.get(file);
           if (!expected) throw new Error(`${tag}: ${file} is not in ${options.distDir}/SHA256SUMS`);
           const content = await readFile(join(options.distDir, file)).catch(() => {

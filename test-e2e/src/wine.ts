@@ -1,0 +1,111 @@
+/**
+ * The Windows executables under Wine, for the e2e suite: a Wine prefix of its own, and a launcher
+ * (windows/kubelet-exec.c) that gives each executable real Windows pipes for stdin, stdout and
+ * stderr, as the kubelet's Go runtime does on a Windows node. Both C files are compiled here with
+ * Debian's mingw-w64. Wine 8 (Debian bookworm) lacks bcryptprimitives.dll, which the Bun runtime
+ * needs: the prefix gets windows/bcryptprimitives.c's stand-in where Wine has none of its own.
+ *
+ * Needs wine64 and gcc-mingw-w64-x86-64 (.ci/install-test-deps installs them); {@link wineTools}
+ * says which is missing.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const SOURCES = resolve(import.meta.dirname, "../windows");
+const WINE_CANDIDATES = ["/usr/lib/wine/wine64", "/usr/bin/wine64", "/usr/bin/wine"];
+const GCC = "x86_64-w64-mingw32-gcc";
+
+export interface WineRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Wine {
+  /** Runs a Windows executable (a Linux path) through the launcher, with `stdin` on a real pipe. */
+  run(
+    exe: string,
+    args: readonly string[],
+    options?: { stdin?: string; env?: Record<string, string> },
+  ): Promise<WineRun>;
+  close(): void;
+}
+
+/** The Wine loader and mingw's compiler, or what is missing. */
+export function wineTools(): { wine: string; gcc: string } | { missing: string } {
+  const wine = WINE_CANDIDATES.find((path) => existsSync(path));
+  const gcc = spawnSync(GCC, ["--version"], { stdio: "ignore" }).status === 0;
+  if (!wine || !gcc) {
+    const missing = [!wine && "wine64", !gcc && "gcc-mingw-w64-x86-64"].filter(Boolean).join(" and ");
+    return { missing: `${missing} (apt-get install wine64 gcc-mingw-w64-x86-64-win32)` };
+  }
+  return { wine, gcc: GCC };
+}
+
+/** A Windows path for a Linux one: Wine's Z: drive is the Linux root. */
+export const windowsPath = (path: string) => `Z:${path.replaceAll("/", "\\")}`;
+
+export function startWine(tools: { wine: string; gcc: string }): Wine {
+  const dir = mkdtempSync(join(tmpdir(), "kcp-wine-"));
+  const prefix = join(dir, "prefix");
+  const base = {
+    PATH: "/usr/bin:/bin",
+    HOME: dir,
+    WINEPREFIX: prefix,
+    WINEDEBUG: "-all",
+    // No Mono or Gecko installer prompts while the prefix is made.
+    WINEDLLOVERRIDES: "mscoree,mshtml=",
+  };
+  const compile = (source: string, output: string, extra: string[]) => {
+    const built = spawnSync(
+      tools.gcc,
+      ["-O2", "-s", "-Wall", "-o", output, join(SOURCES, source), ...extra],
+      {
+        encoding: "utf8",
+      },
+    );
+    if (built.status !== 0) throw new Error(`${tools.gcc} ${source} failed:\n${built.stderr}`);
+  };
+  const launcher = join(dir, "kubelet-exec.exe");
+  compile("kubelet-exec.c", launcher, []);
+  const boot = spawnSync(tools.wine, ["wineboot", "--init"], {
+    env: base,
+    encoding: "utf8",
+    timeout: 180_000,
+  });
+  if (boot.status !== 0) throw new Error(`wineboot failed (exit ${boot.status}): ${boot.stderr}`);
+  const system32 = join(prefix, "drive_c/windows/system32");
+  if (!existsSync(join(system32, "bcryptprimitives.dll"))) {
+    const stub = join(dir, "bcryptprimitives.dll");
+    compile("bcryptprimitives.c", stub, ["-shared", "-lbcrypt"]);
+    mkdirSync(system32, { recursive: true });
+    copyFileSync(stub, join(system32, "bcryptprimitives.dll"));
+  }
+  let count = 0;
+  return {
+    run(exe, args, options = {}) {
+      const request = join(dir, `stdin-${++count}`);
+      writeFileSync(request, options.stdin ?? "");
+      return new Promise((resolveRun, reject) => {
+        // From a Linux directory, Wine's current drive is Z:, so the absolute Linux paths of the
+        // suite's files (in arguments and the environment) name the same files.
+        const child = spawn(tools.wine, [launcher, windowsPath(request), windowsPath(exe), ...args], {
+          env: { ...base, ...options.env },
+          cwd: dir,
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+        child.on("error", reject);
+        child.on("close", (code) => resolveRun({ code, stdout, stderr }));
+      });
+    },
+    close() {
+      spawnSync(join(tools.wine, "../wineserver"), ["-k"], { env: base, stdio: "ignore", timeout: 30_000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

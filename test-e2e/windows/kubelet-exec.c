@@ -1,0 +1,121 @@
+/*
+ * kubelet-exec: runs a Windows executable the way the kubelet's Go runtime does on Windows
+ * (os/exec: CreatePipe for the child's stdin, stdout and stderr, CreateProcess with
+ * STARTF_USESTDHANDLES), for the e2e suite's Wine tests. Under Wine, a Linux pipe given to a
+ * Windows program as its stdin fails with EBADF; real Windows pipes are what a provider meets on a
+ * Windows node anyway.
+ *
+ *   kubelet-exec REQUEST_FILE EXE [ARG]...
+ *
+ * Writes REQUEST_FILE's bytes to EXE's stdin and closes it, copies EXE's stdout and stderr to its
+ * own, and exits with EXE's exit code. Usage errors exit 64; a failure to start EXE exits 70.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <windows.h>
+
+typedef struct {
+  HANDLE from, to;
+} Copy;
+
+static DWORD WINAPI copy_all(LPVOID arg) {
+  Copy *c = (Copy *)arg;
+  char buf[65536];
+  DWORD n, written;
+  while (ReadFile(c->from, buf, sizeof buf, &n, NULL) && n > 0) {
+    if (!WriteFile(c->to, buf, n, &written, NULL)) break;
+  }
+  return 0;
+}
+
+/* Appends arg to cmd quoted as CommandLineToArgvW reads it back (Go's syscall.EscapeArg). */
+static int append_arg(char *cmd, size_t size, const char *arg) {
+  char out[8192];
+  size_t o = 0;
+  int quote = *arg == '\0' || strpbrk(arg, " \t\"") != NULL;
+  if (quote) out[o++] = '"';
+  for (const char *p = arg;; p++) {
+    size_t slashes = 0;
+    while (*p == '\\') slashes++, p++;
+    if (o + slashes * 2 + 4 >= sizeof out) return 0; /* the most one step writes, and the end */
+    if (*p == '\0') {
+      for (size_t i = 0; i < (quote ? slashes * 2 : slashes); i++) out[o++] = '\\';
+      break;
+    }
+    if (*p == '"') {
+      for (size_t i = 0; i < slashes * 2 + 1; i++) out[o++] = '\\';
+      out[o++] = '"';
+    } else {
+      for (size_t i = 0; i < slashes; i++) out[o++] = '\\';
+      out[o++] = *p;
+    }
+  }
+  if (quote) out[o++] = '"';
+  out[o] = '\0';
+  if (strlen(cmd) + o + 2 >= size) return 0;
+  if (*cmd) strcat(cmd, " ");
+  strcat(cmd, out);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  static char request[1 << 20];
+  static char cmd[32768];
+  if (argc < 3) {
+    fprintf(stderr, "usage: kubelet-exec REQUEST_FILE EXE [ARG]...\n");
+    return 64;
+  }
+  HANDLE file = CreateFileA(argv[1], GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+  if (file == INVALID_HANDLE_VALUE) {
+    fprintf(stderr, "kubelet-exec: cannot open %s (error %lu)\n", argv[1], GetLastError());
+    return 64;
+  }
+  DWORD size = 0;
+  if (!ReadFile(file, request, sizeof request, &size, NULL)) size = 0;
+  CloseHandle(file);
+  for (int i = 2; i < argc; i++) {
+    if (!append_arg(cmd, sizeof cmd, argv[i])) {
+      fprintf(stderr, "kubelet-exec: the command line is too long\n");
+      return 64;
+    }
+  }
+
+  SECURITY_ATTRIBUTES inherit = {sizeof inherit, NULL, TRUE};
+  HANDLE in_r, in_w, out_r, out_w, err_r, err_w;
+  if (!CreatePipe(&in_r, &in_w, &inherit, 0) || !CreatePipe(&out_r, &out_w, &inherit, 0) ||
+      !CreatePipe(&err_r, &err_w, &inherit, 0)) {
+    fprintf(stderr, "kubelet-exec: CreatePipe failed (error %lu)\n", GetLastError());
+    return 70;
+  }
+  /* Only the child's ends are inherited. */
+  SetHandleInformation(in_w, HANDLE_FLAG_INHERIT, 0);
+  SetHandleInformation(out_r, HANDLE_FLAG_INHERIT, 0);
+  SetHandleInformation(err_r, HANDLE_FLAG_INHERIT, 0);
+
+  STARTUPINFOA startup = {sizeof startup};
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdInput = in_r;
+  startup.hStdOutput = out_w;
+  startup.hStdError = err_w;
+  PROCESS_INFORMATION child;
+  if (!CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child)) {
+    fprintf(stderr, "kubelet-exec: cannot start %s (error %lu)\n", argv[2], GetLastError());
+    return 70;
+  }
+  CloseHandle(in_r);
+  CloseHandle(out_w);
+  CloseHandle(err_w);
+
+  Copy out = {out_r, GetStdHandle(STD_OUTPUT_HANDLE)};
+  Copy err = {err_r, GetStdHandle(STD_ERROR_HANDLE)};
+  HANDLE copies[2] = {CreateThread(NULL, 0, copy_all, &out, 0, NULL),
+                      CreateThread(NULL, 0, copy_all, &err, 0, NULL)};
+  DWORD written;
+  WriteFile(in_w, request, size, &written, NULL);
+  CloseHandle(in_w);
+  WaitForSingleObject(child.hProcess, INFINITE);
+  WaitForMultipleObjects(2, copies, TRUE, INFINITE);
+  DWORD code = 1;
+  GetExitCodeProcess(child.hProcess, &code);
+  return (int)code;
+}
