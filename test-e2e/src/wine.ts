@@ -9,7 +9,15 @@
  * says which is missing.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -84,24 +92,58 @@ export function startWine(tools: { wine: string; gcc: string }): Wine {
     copyFileSync(stub, join(system32, "bcryptprimitives.dll"));
   }
   let count = 0;
+  const launch = (exe: string, args: readonly string[], stdin: string, env: Record<string, string>) => {
+    const id = ++count;
+    const request = join(dir, `stdin-${id}`);
+    const status = join(dir, `status-${id}`);
+    writeFileSync(request, stdin);
+    return new Promise<WineRun & { status: string; ms: number }>((resolveRun, reject) => {
+      const started = performance.now();
+      // From a Linux directory, Wine's current drive is Z:, so the absolute Linux paths of the
+      // suite's files (in arguments and the environment) name the same files.
+      const child = spawn(
+        tools.wine,
+        [launcher, windowsPath(request), windowsPath(status), windowsPath(exe), ...args],
+        { env: { ...base, ...env }, cwd: dir },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      child.on("error", reject);
+      child.on("close", (code) =>
+        resolveRun({
+          code,
+          stdout,
+          stderr,
+          status: existsSync(status) ? readFileSync(status, "utf8") : "",
+          ms: Math.round(performance.now() - started),
+        }),
+      );
+    });
+  };
   return {
-    run(exe, args, options = {}) {
-      const request = join(dir, `stdin-${++count}`);
-      writeFileSync(request, options.stdin ?? "");
-      return new Promise((resolveRun, reject) => {
-        // From a Linux directory, Wine's current drive is Z:, so the absolute Linux paths of the
-        // suite's files (in arguments and the environment) name the same files.
-        const child = spawn(tools.wine, [launcher, windowsPath(request), windowsPath(exe), ...args], {
-          env: { ...base, ...options.env },
-          cwd: dir,
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-        child.on("error", reject);
-        child.on("close", (code) => resolveRun({ code, stdout, stderr }));
-      });
+    async run(exe, args, options = {}) {
+      const stdin = options.stdin ?? "";
+      const env = options.env ?? {};
+      const { status, ms, ...run } = await launch(exe, args, stdin, env);
+      // Every run of the suite prints something; a failure with no output at all is Wine's or the
+      // launcher's, not the provider's. Fail with what tells them apart: the launcher's status
+      // lines, and the same run again with Wine's error channels on (a diagnosis, not a retry).
+      if (run.code !== 0 && run.stdout === "" && run.stderr === "") {
+        const again = await launch(exe, args, stdin, { ...env, WINEDEBUG: "err+all,+loaddll,+process" });
+        throw new Error(
+          [
+            `Wine run of ${exe} ${args.join(" ")} ended with exit ${run.code} and no output after ${ms} ms`,
+            `launcher status: ${status.trim() || "(none: the launcher never ran)"}`,
+            `the same run with WINEDEBUG=err+all,+loaddll,+process: exit ${again.code} after ${again.ms} ms`,
+            `launcher status: ${again.status.trim() || "(none)"}`,
+            `stdout: ${again.stdout.slice(0, 2000)}`,
+            `stderr (last 6000 characters): ${again.stderr.slice(-6000)}`,
+          ].join("\n"),
+        );
+      }
+      return run;
     },
     close() {
       spawnSync(join(tools.wine, "../wineserver"), ["-k"], { env: base, stdio: "ignore", timeout: 30_000 });

@@ -5,10 +5,12 @@
  * Windows program as its stdin fails with EBADF; real Windows pipes are what a provider meets on a
  * Windows node anyway.
  *
- *   kubelet-exec REQUEST_FILE EXE [ARG]...
+ *   kubelet-exec REQUEST_FILE STATUS_FILE EXE [ARG]...
  *
  * Writes REQUEST_FILE's bytes to EXE's stdin and closes it, copies EXE's stdout and stderr to its
  * own, and exits with EXE's exit code. Usage errors exit 64; a failure to start EXE exits 70.
+ * STATUS_FILE gets a line when EXE started and one with its exit code, so that a run that ends with
+ * no output at all tells whether Wine, the launcher or EXE ended it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +31,13 @@ static DWORD WINAPI copy_all(LPVOID arg) {
 }
 
 /* Appends arg to cmd quoted as CommandLineToArgvW reads it back (Go's syscall.EscapeArg). */
+static void status(HANDLE file, const char *format, unsigned long value) {
+  char line[128];
+  DWORD written;
+  int n = snprintf(line, sizeof line, format, value);
+  if (file != INVALID_HANDLE_VALUE && n > 0) WriteFile(file, line, (DWORD)n, &written, NULL);
+}
+
 static int append_arg(char *cmd, size_t size, const char *arg) {
   char out[8192];
   size_t o = 0;
@@ -61,8 +70,8 @@ static int append_arg(char *cmd, size_t size, const char *arg) {
 int main(int argc, char **argv) {
   static char request[1 << 20];
   static char cmd[32768];
-  if (argc < 3) {
-    fprintf(stderr, "usage: kubelet-exec REQUEST_FILE EXE [ARG]...\n");
+  if (argc < 4) {
+    fprintf(stderr, "usage: kubelet-exec REQUEST_FILE STATUS_FILE EXE [ARG]...\n");
     return 64;
   }
   HANDLE file = CreateFileA(argv[1], GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
@@ -73,7 +82,9 @@ int main(int argc, char **argv) {
   DWORD size = 0;
   if (!ReadFile(file, request, sizeof request, &size, NULL)) size = 0;
   CloseHandle(file);
-  for (int i = 2; i < argc; i++) {
+  HANDLE log = CreateFileA(argv[2], GENERIC_WRITE, FILE_SHARE_READ, NULL, CREATE_ALWAYS, 0, NULL);
+  status(log, "launcher started, request of %lu bytes\n", size);
+  for (int i = 3; i < argc; i++) {
     if (!append_arg(cmd, sizeof cmd, argv[i])) {
       fprintf(stderr, "kubelet-exec: the command line is too long\n");
       return 64;
@@ -99,9 +110,10 @@ int main(int argc, char **argv) {
   startup.hStdError = err_w;
   PROCESS_INFORMATION child;
   if (!CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child)) {
-    fprintf(stderr, "kubelet-exec: cannot start %s (error %lu)\n", argv[2], GetLastError());
+    fprintf(stderr, "kubelet-exec: cannot start %s (error %lu)\n", argv[3], GetLastError());
     return 70;
   }
+  status(log, "child %lu started\n", child.dwProcessId);
   CloseHandle(in_r);
   CloseHandle(out_w);
   CloseHandle(err_w);
@@ -116,6 +128,10 @@ int main(int argc, char **argv) {
   WaitForSingleObject(child.hProcess, INFINITE);
   WaitForMultipleObjects(2, copies, TRUE, INFINITE);
   DWORD code = 1;
-  GetExitCodeProcess(child.hProcess, &code);
+  if (!GetExitCodeProcess(child.hProcess, &code)) {
+    status(log, "GetExitCodeProcess failed (error %lu)\n", GetLastError());
+    return 70;
+  }
+  status(log, "child exited with %lu\n", code);
   return (int)code;
 }
