@@ -10,10 +10,12 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import {
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -76,14 +78,29 @@ export function startWine(tools: { wine: string; gcc: string }): Wine {
     );
     if (built.status !== 0) throw new Error(`${tools.gcc} ${source} failed:\n${built.stderr}`);
   };
+  const wineserver = join(tools.wine, "../wineserver");
   const launcher = join(dir, "kubelet-exec.exe");
   compile("kubelet-exec.c", launcher, []);
+  // Debian's wineserver wrapper passes -p0: the server, and the Windows system processes of its
+  // session (services.exe, winedevice.exe, rpcss.exe, ...), end as soon as the last program does.
+  // Every run would then boot a new session (about 2.5 s), the system processes it starts would
+  // inherit that run's stdout and stderr, and a run could start while the previous server shuts
+  // down. One server for the whole prefix instead, with the session booted where nothing of ours
+  // is on its descriptors; it ends 5 minutes after its last program if close() is never reached.
+  mkdirSync(prefix);
+  const server = spawnSync(wineserver, ["-p300"], { env: base, stdio: "ignore", timeout: 30_000 });
+  if (server.status !== 0) throw new Error(`wineserver -p300 failed (exit ${server.status})`);
+  const bootLog = join(dir, "wineboot.log");
+  const logFd = openSync(bootLog, "w");
   const boot = spawnSync(tools.wine, ["wineboot", "--init"], {
     env: base,
-    encoding: "utf8",
+    stdio: ["ignore", logFd, logFd],
     timeout: 180_000,
   });
-  if (boot.status !== 0) throw new Error(`wineboot failed (exit ${boot.status}): ${boot.stderr}`);
+  closeSync(logFd);
+  if (boot.status !== 0) {
+    throw new Error(`wineboot failed (exit ${boot.status}): ${readFileSync(bootLog, "utf8").slice(-4000)}`);
+  }
   const system32 = join(prefix, "drive_c/windows/system32");
   if (!existsSync(join(system32, "bcryptprimitives.dll"))) {
     const stub = join(dir, "bcryptprimitives.dll");
@@ -146,7 +163,7 @@ export function startWine(tools: { wine: string; gcc: string }): Wine {
       return run;
     },
     close() {
-      spawnSync(join(tools.wine, "../wineserver"), ["-k"], { env: base, stdio: "ignore", timeout: 30_000 });
+      spawnSync(wineserver, ["-k"], { env: base, stdio: "ignore", timeout: 30_000 });
       rmSync(dir, { recursive: true, force: true });
     },
   };
