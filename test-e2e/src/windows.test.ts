@@ -6,7 +6,8 @@
  * stdout, and refuses a TLS certificate from a CA it was not given. Skipped with a notice where
  * Wine or mingw-w64 is missing; required with CI=true.
  */
-import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Emulator, NodeSetup } from "@kubelet-credential-provider/cloud-emulator";
 import { nodeSetups, startEmulator } from "@kubelet-credential-provider/cloud-emulator";
@@ -33,6 +34,10 @@ const versionOf = (name: Name) =>
     .version;
 const exe = (name: Name) => join(releaseDir, `${name}-windows-amd64.exe`);
 const builtCommit = buildCommit(repo);
+const root = process.getuid?.() === 0;
+if (!root && process.env.CI === "true") {
+  throw new Error("CI=true: the Windows identity bindings test needs root, to listen on port 443");
+}
 const request = (image: string) =>
   `${JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: "credentialprovider.kubelet.k8s.io/v1", image })}\r\n`;
 
@@ -42,7 +47,8 @@ let setups: Map<string, NodeSetup>;
 beforeAll(async () => {
   if ("missing" in tools) return;
   wine = startWine(tools);
-  emulator = await startEmulator();
+  // Identity bindings dial the API server at port 443, which only root may listen on.
+  emulator = await startEmulator(root ? { apiServerAddress: "random" } : {});
   setups = new Map(nodeSetups(emulator).map((setup) => [setup.name, setup]));
 }, 240_000);
 afterAll(async () => {
@@ -109,6 +115,43 @@ describe.skipIf("missing" in tools)(
       expect(run.stdout).toBe("");
       expect(run.stderr).toMatch(/^acr-credential-provider: [^\n]+\n$/);
     });
+
+    it.skipIf(!root)(
+      "acr-credential-provider's identity bindings trust C:\\k\\ca.crt by default, where AKS Windows nodes keep the cluster CA",
+      async () => {
+        const sni = "mycluster-dns-1a2b3c4d.hcp.eastus.azmk8s.io";
+        const clientId = randomUUID();
+        mkdirSync(join(wine.driveC, "k"), { recursive: true });
+        copyFileSync(emulator.caFile, join(wine.driveC, "k/ca.crt"));
+        const azureJson = join(emulator.dir, `windows-azure-${clientId}.json`);
+        writeFileSync(
+          azureJson,
+          JSON.stringify({ tenantId: emulator.azure.tenantId, useManagedIdentityExtension: true }),
+        );
+        const { env, image } = setups.get("acr-credential-provider") as NodeSetup;
+        const run = await wine.run(
+          exe("acr-credential-provider"),
+          [azureJson, "--ib-sni-name", sni, "--ib-apiserver-ip", emulator.apiServerAddress as string],
+          {
+            stdin: `${JSON.stringify({
+              kind: "CredentialProviderRequest",
+              apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+              image,
+              serviceAccountToken: emulator.azure.issueFederatedToken(clientId),
+              serviceAccountAnnotations: { "kubernetes.azure.com/acr-client-id": clientId },
+            })}\r\n`,
+            env,
+          },
+        );
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        expect(emulator.azure.tokenCalls("identity-bindings").at(-1)).toMatchObject({
+          host: sni,
+          clientId,
+          outcome: "ok",
+        });
+      },
+    );
 
     it("TLS: a certificate from a CA it was not given is refused, in one line", async () => {
       // ECR is HTTPS (through the emulator's TLS-inspecting proxy); IMDS is plain HTTP.

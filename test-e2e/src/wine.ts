@@ -40,6 +40,8 @@ export interface Wine {
     args: readonly string[],
     options?: { stdin?: string; env?: Record<string, string> },
   ): Promise<WineRun>;
+  /** The Linux directory that is the prefix's C: drive. */
+  driveC: string;
   close(): void;
 }
 
@@ -140,6 +142,7 @@ export function startWine(tools: { wine: string; gcc: string }): Wine {
     });
   };
   return {
+    driveC: join(prefix, "drive_c"),
     async run(exe, args, options = {}) {
       const stdin = options.stdin ?? "";
       const env = options.env ?? {};

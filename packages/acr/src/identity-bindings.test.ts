@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLUSTER_CA_FILE, identityBindingsEndpoint, parseIdentityBindings } from "./identity-bindings.ts";
+import { identityBindingsEndpoint, parseIdentityBindings } from "./identity-bindings.ts";
 
 const SNI = "mycluster-dns-1a2b3c4d.hcp.eastus.azmk8s.io";
 
@@ -13,7 +13,7 @@ describe("parseIdentityBindings: upstream's flag rules", () => {
     expect(parseIdentityBindings({ "ib-sni-name": SNI, "ib-apiserver-ip": "10.0.0.1" })).toEqual({
       sniName: SNI,
       apiServer: "10.0.0.1",
-      caFile: CLUSTER_CA_FILE,
+      caFile: "/etc/kubernetes/certs/ca.crt",
     });
     expect(
       parseIdentityBindings({
@@ -33,6 +33,15 @@ describe("parseIdentityBindings: upstream's flag rules", () => {
     expect(
       parseIdentityBindings({ "ib-sni-name": SNI, "ib-apiserver-ip": "apiserver.internal" })?.apiServer,
     ).toBe("apiserver.internal");
+  });
+
+  it("the CA file's default is where AKS keeps the cluster CA on each OS: upstream's path on Linux, C:\\k\\ca.crt on Windows", () => {
+    const flags = { "ib-sni-name": SNI, "ib-apiserver-ip": "10.0.0.1" };
+    expect(parseIdentityBindings(flags, "linux")?.caFile).toBe("/etc/kubernetes/certs/ca.crt");
+    expect(parseIdentityBindings(flags, "win32")?.caFile).toBe("C:\\k\\ca.crt");
+    expect(parseIdentityBindings({ ...flags, "ib-ca-file": "D:\\ca.pem" }, "win32")?.caFile).toBe(
+      "D:\\ca.pem",
+    );
   });
 
   it.each([

@@ -3,7 +3,7 @@
  * instead of Entra ID, the cluster's API server issues the Entra token. The provider POSTs the
  * pod's service account token as a client assertion to `https://<--ib-sni-name>/`, dialled at
  * `--ib-apiserver-ip` (the name need not resolve) with the name in SNI and Host, over no proxy,
- * trusting only the cluster's CA (`/etc/kubernetes/certs/ca.crt`), and gets back
+ * trusting only the cluster's CA ({@link clusterCaFile}), and gets back
  * `{access_token, expires_in}`. The application is the service account's
  * `kubernetes.azure.com/acr-client-id` annotation, else `--ib-default-client-id`.
  */
@@ -11,8 +11,14 @@ import type { HttpResponse } from "@kubelet-credential-provider/core";
 import { CloudCallError, CredentialProviderError } from "@kubelet-credential-provider/core";
 import type { CredentialContext, TokenSource } from "./identity.ts";
 
-/** Where AKS nodes keep the cluster's CA, which signs the API server's certificate. */
-export const CLUSTER_CA_FILE = "/etc/kubernetes/certs/ca.crt";
+/**
+ * Where AKS nodes keep the cluster's CA, which signs the API server's certificate: upstream's fixed
+ * path on Linux. AKS Windows nodes keep it in `C:\k\ca.crt` (their kubelet's kubeconfig names it
+ * there); upstream's path would mean `C:\etc\kubernetes\certs\ca.crt` there, which AKS never writes.
+ */
+export function clusterCaFile(platform: NodeJS.Platform = process.platform): string {
+  return platform === "win32" ? "C:\\k\\ca.crt" : "/etc/kubernetes/certs/ca.crt";
+}
 
 /** The flags, as the command line gives them (unset: undefined or ""). */
 export interface IdentityBindingFlags {
@@ -40,7 +46,10 @@ export interface IdentityBindings {
  *
  * @throws CredentialProviderError `USAGE`
  */
-export function parseIdentityBindings(flags: IdentityBindingFlags): IdentityBindings | undefined {
+export function parseIdentityBindings(
+  flags: IdentityBindingFlags,
+  platform: NodeJS.Platform = process.platform,
+): IdentityBindings | undefined {
   const sniName = flags["ib-sni-name"] ?? "";
   const apiServer = flags["ib-apiserver-ip"] ?? "";
   const defaultClientId = flags["ib-default-client-id"] ?? "";
@@ -68,7 +77,7 @@ export function parseIdentityBindings(flags: IdentityBindingFlags): IdentityBind
     apiServer,
     ...(defaultClientId && { defaultClientId }),
     ...(defaultTenantId && { defaultTenantId }),
-    caFile: flags["ib-ca-file"] || CLUSTER_CA_FILE,
+    caFile: flags["ib-ca-file"] || clusterCaFile(platform),
   };
 }
 

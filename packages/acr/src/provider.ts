@@ -33,7 +33,7 @@ import {
   tenantOf,
 } from "./identity.ts";
 import {
-  CLUSTER_CA_FILE,
+  clusterCaFile,
   identityBindingsEndpoint,
   identityBindingsTokenSource,
   parseIdentityBindings,
@@ -89,7 +89,7 @@ const flags = {
   "ib-ca-file": {
     type: "string",
     placeholder: "FILE",
-    description: `AKS identity bindings: the CA that signs the API server's certificate (default ${CLUSTER_CA_FILE}); only it is trusted`,
+    description: `AKS identity bindings: the CA that signs the API server's certificate (default ${clusterCaFile()}); only it is trusted`,
   },
 } as const;
 
