@@ -153,6 +153,39 @@ describe.skipIf("missing" in tools)(
       },
     );
 
+    it("the simulator finds a provider as the Windows kubelet does: a name without .exe runs the .exe", async () => {
+      const setup = setups.get("ecr-credential-provider") as NodeSetup;
+      const config = join(emulator.dir, "windows-credential-provider-config.yaml");
+      writeFileSync(
+        config,
+        [
+          "apiVersion: kubelet.config.k8s.io/v1",
+          "kind: CredentialProviderConfig",
+          "providers:",
+          "  - name: ecr-credential-provider-windows-amd64",
+          '    matchImages: ["*.dkr.ecr.*.amazonaws.com"]',
+          "    defaultCacheDuration: 10m",
+          "    apiVersion: credentialprovider.kubelet.k8s.io/v1",
+          "",
+        ].join("\r\n"),
+      );
+      const before = emulator.calls("ecr.GetAuthorizationToken");
+      const run = await wine.run(
+        exe("kubelet-credential-sim"),
+        ["lookup", "--config", config, "--bin-dir", releaseDir, "--output", "json", setup.image],
+        { env: setup.env },
+      );
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      const [entry] = (
+        JSON.parse(run.stdout) as { images: { providers: { name: string; executed: boolean }[] }[] }
+      ).images;
+      expect(entry?.providers).toMatchObject([
+        { name: "ecr-credential-provider-windows-amd64", executed: true },
+      ]);
+      expect(emulator.calls("ecr.GetAuthorizationToken")).toBe(before + 1);
+    });
+
     it("TLS: a certificate from a CA it was not given is refused, in one line", async () => {
       // ECR is HTTPS (through the emulator's TLS-inspecting proxy); IMDS is plain HTTP.
       const setup = setups.get("ecr-credential-provider") as NodeSetup;

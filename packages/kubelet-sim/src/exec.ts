@@ -11,7 +11,7 @@
  * killed as at the deadline.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { constants } from "node:fs";
+import { constants, statSync } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -20,9 +20,44 @@ export const KUBELET_PLUGIN_TIMEOUT_MS = 60_000;
 /** How much stdout or stderr the simulator keeps before it kills a plugin. */
 export const MAX_PLUGIN_OUTPUT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The executable the kubelet runs for a provider, `exec.LookPath(filepath.Join(binDir, name))`: on
+ * Linux the joined path itself. On Windows LookPath also tries each PATHEXT extension (Go's default:
+ * .com, .exe, .bat, .cmd), so a provider named `acr-credential-provider` runs
+ * `acr-credential-provider.exe` (kubelet 1.29 and later: kubernetes#120291); a name that has an
+ * extension is tried as it is first. When nothing is there, the joined path, which the kubelet's
+ * error names.
+ */
+export function pluginPath(
+  binDir: string,
+  name: string,
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const path = join(binDir, name);
+  if (platform !== "win32") return path;
+  const isFile = (candidate: string) => {
+    try {
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const dot = path.lastIndexOf(".");
+  const hasExtension = dot > Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"), path.lastIndexOf(":"));
+  if (hasExtension && isFile(path)) return path;
+  const extensions = env.PATHEXT
+    ? env.PATHEXT.toLowerCase()
+        .split(";")
+        .filter((extension) => extension !== "")
+        .map((extension) => (extension.startsWith(".") ? extension : `.${extension}`))
+    : [".com", ".exe", ".bat", ".cmd"];
+  return extensions.map((extension) => path + extension).find(isFile) ?? path;
+}
+
 /** How to run one plugin. */
 export interface PluginRun {
-  /** The executable: `<bin-dir>/<provider name>`. */
+  /** The executable: {@link pluginPath}. */
   path: string;
   args: readonly string[];
   /** The complete environment of the plugin. */
@@ -190,7 +225,7 @@ export async function checkPluginBinaries(
     return `error inspecting binary directory ${binDir}: ${_errnoText(error as NodeJS.ErrnoException)}`;
   }
   for (const name of names) {
-    const path = join(binDir, name);
+    const path = pluginPath(binDir, name);
     try {
       const info = await stat(path);
       if (info.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });

@@ -13,7 +13,7 @@ import type { CredentialProvider, CredentialProviderConfig } from "@kubelet-cred
 import { parseImage, SecretRegistry, urlsMatch } from "@kubelet-credential-provider/core";
 import { type CacheInfo, cacheBaseKey, cacheLifetimeNanos, PluginCache } from "./cache.ts";
 import { decodePluginResponse, invalidCacheKeyTypeError, type PluginAuth, passwordsIn } from "./decode.ts";
-import { KUBELET_PLUGIN_TIMEOUT_MS, runFailure, runPluginProcess } from "./exec.ts";
+import { KUBELET_PLUGIN_TIMEOUT_MS, pluginPath, runFailure, runPluginProcess } from "./exec.ts";
 import { mergeCredentials } from "./keyring.ts";
 import { DEFAULT_KUBELET_VERSION, type KubeletVersion } from "./kubelet-versions.ts";
 import { whyNoMatch } from "./patterns.ts";
@@ -142,7 +142,7 @@ export function createKubeletSimulator(options: KubeletSimulatorOptions): Kubele
     if (cached !== undefined)
       return { report: { ...report, cached: true, cache: cached.info }, auth: cached.auth };
 
-    const path = join(options.binDir, provider.name);
+    const path = pluginPath(options.binDir, provider.name);
     const stdin = encodePluginRequest(provider.apiVersion, image, {
       ...(decision.token === undefined ? {} : { token: decision.token }),
       ...(decision.annotations === undefined ? {} : { annotations: decision.annotations }),
