@@ -175,13 +175,14 @@ describe.skipIf("missing" in tools)(
         ["lookup", "--config", config, "--bin-dir", releaseDir, "--output", "json", setup.image],
         { env: setup.env },
       );
-      expect(run.stderr).toBe("");
+      expect(run.stderr).toBe("executed ecr-credential-provider-windows-amd64 1 time\n");
       expect(run.code).toBe(0);
-      const [entry] = (
-        JSON.parse(run.stdout) as { images: { providers: { name: string; executed: boolean }[] }[] }
-      ).images;
-      expect(entry?.providers).toMatchObject([
-        { name: "ecr-credential-provider-windows-amd64", executed: true },
+      expect(JSON.parse(run.stdout)).toMatchObject([
+        {
+          image: setup.image,
+          providers: [{ name: "ecr-credential-provider-windows-amd64", executed: true }],
+          credentials: [{ key: setup.image.split("/")[0], username: "AWS" }],
+        },
       ]);
       expect(emulator.calls("ecr.GetAuthorizationToken")).toBe(before + 1);
     });
