@@ -1,7 +1,8 @@
 /**
  * The Windows executables under Wine, for the e2e suite: a Wine prefix of its own, and a launcher
  * (windows/kubelet-exec.c) that gives each executable real Windows pipes for stdin, stdout and
- * stderr, as the kubelet's Go runtime does on a Windows node. Both C files are compiled here with
+ * stderr, as the kubelet's Go runtime does on a Windows node. A run's stdout and stderr are the
+ * bytes the executable wrote on those pipes; Wine's own messages are kept apart. Both C files are compiled here with
  * Debian's mingw-w64. Wine 8 (Debian bookworm) lacks bcryptprimitives.dll, which the Bun runtime
  * needs: the prefix gets windows/bcryptprimitives.c's stand-in where Wine has none of its own.
  *
@@ -112,30 +113,33 @@ export function startWine(tools: { wine: string; gcc: string }): Wine {
   }
   let count = 0;
   const launch = (exe: string, args: readonly string[], stdin: string, env: Record<string, string>) => {
-    const id = ++count;
-    const request = join(dir, `stdin-${id}`);
-    const status = join(dir, `status-${id}`);
-    writeFileSync(request, stdin);
-    return new Promise<WineRun & { status: string; ms: number }>((resolveRun, reject) => {
+    const runDir = join(dir, `run-${++count}`);
+    mkdirSync(runDir);
+    writeFileSync(join(runDir, "stdin"), stdin);
+    const read = (name: string) => {
+      const path = join(runDir, name);
+      return existsSync(path) ? readFileSync(path, "utf8") : "";
+    };
+    return new Promise<WineRun & { status: string; wine: string; ms: number }>((resolveRun, reject) => {
       const started = performance.now();
       // From a Linux directory, Wine's current drive is Z:, so the absolute Linux paths of the
       // suite's files (in arguments and the environment) name the same files.
-      const child = spawn(
-        tools.wine,
-        [launcher, windowsPath(request), windowsPath(status), windowsPath(exe), ...args],
-        { env: { ...base, ...env }, cwd: dir },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      const child = spawn(tools.wine, [launcher, windowsPath(runDir), windowsPath(exe), ...args], {
+        env: { ...base, ...env },
+        cwd: dir,
+      });
+      // Wine's own messages, and the launcher's if it fails: not the executable's.
+      let wine = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (wine += chunk));
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (wine += chunk));
       child.on("error", reject);
       child.on("close", (code) =>
         resolveRun({
           code,
-          stdout,
-          stderr,
-          status: existsSync(status) ? readFileSync(status, "utf8") : "",
+          stdout: read("stdout"),
+          stderr: read("stderr"),
+          status: read("status"),
+          wine,
           ms: Math.round(performance.now() - started),
         }),
       );
@@ -146,20 +150,23 @@ export function startWine(tools: { wine: string; gcc: string }): Wine {
     async run(exe, args, options = {}) {
       const stdin = options.stdin ?? "";
       const env = options.env ?? {};
-      const { status, ms, ...run } = await launch(exe, args, stdin, env);
+      const { status, wine, ms, ...run } = await launch(exe, args, stdin, env);
       // Every run of the suite prints something; a failure with no output at all is Wine's or the
-      // launcher's, not the provider's. Fail with what tells them apart: the launcher's status
-      // lines, and the same run again with Wine's error channels on (a diagnosis, not a retry).
+      // launcher's, not the executable's. Fail with what tells them apart: the launcher's status
+      // lines, Wine's messages, and the same run again with Wine's error channels on (a
+      // diagnosis, not a retry).
       if (run.code !== 0 && run.stdout === "" && run.stderr === "") {
         const again = await launch(exe, args, stdin, { ...env, WINEDEBUG: "err+all,+loaddll,+process" });
         throw new Error(
           [
             `Wine run of ${exe} ${args.join(" ")} ended with exit ${run.code} and no output after ${ms} ms`,
             `launcher status: ${status.trim() || "(none: the launcher never ran)"}`,
+            `Wine's messages: ${wine.trim() || "(none)"}`,
             `the same run with WINEDEBUG=err+all,+loaddll,+process: exit ${again.code} after ${again.ms} ms`,
             `launcher status: ${again.status.trim() || "(none)"}`,
             `stdout: ${again.stdout.slice(0, 2000)}`,
-            `stderr (last 6000 characters): ${again.stderr.slice(-6000)}`,
+            `stderr: ${again.stderr.slice(0, 2000)}`,
+            `Wine's messages (last 6000 characters): ${again.wine.slice(-6000)}`,
           ].join("\n"),
         );
       }

@@ -5,12 +5,15 @@
  * Windows program as its stdin fails with EBADF; real Windows pipes are what a provider meets on a
  * Windows node anyway.
  *
- *   kubelet-exec REQUEST_FILE STATUS_FILE EXE [ARG]...
+ *   kubelet-exec RUN_DIR EXE [ARG]...
  *
- * Writes REQUEST_FILE's bytes to EXE's stdin and closes it, copies EXE's stdout and stderr to its
- * own, and exits with EXE's exit code. Usage errors exit 64; a failure to start EXE exits 70.
- * STATUS_FILE gets a line when EXE started and one with its exit code, so that a run that ends with
- * no output at all tells whether Wine, the launcher or EXE ended it.
+ * Writes RUN_DIR\stdin's bytes to EXE's stdin and closes it, writes what EXE writes on its stdout
+ * and stderr pipes to RUN_DIR\stdout and RUN_DIR\stderr, and exits with EXE's exit code. Files, not
+ * the launcher's own stdout and stderr: under Wine those also carry Wine's own messages (such as a
+ * "wine client error" from a process's last thread as it exits), which a Windows node never shows.
+ * RUN_DIR\status gets a line when EXE started and one with its exit code, so that a run with no
+ * output at all tells whether Wine, the launcher or EXE ended it. Usage errors exit 64; a failure
+ * to start EXE or to create a file exits 70.
  */
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +39,19 @@ static void status(HANDLE file, const char *format, unsigned long value) {
   DWORD written;
   int n = snprintf(line, sizeof line, format, value);
   if (file != INVALID_HANDLE_VALUE && n > 0) WriteFile(file, line, (DWORD)n, &written, NULL);
+}
+
+/* Opens RUN_DIR\name; says why on stderr when it cannot. */
+static HANDLE open_in(const char *dir, const char *name, DWORD access, DWORD disposition) {
+  char path[MAX_PATH];
+  HANDLE file = INVALID_HANDLE_VALUE;
+  if (snprintf(path, sizeof path, "%s\\%s", dir, name) < (int)sizeof path) {
+    file = CreateFileA(path, access, FILE_SHARE_READ, NULL, disposition, 0, NULL);
+  }
+  if (file == INVALID_HANDLE_VALUE) {
+    fprintf(stderr, "kubelet-exec: cannot open %s\\%s (error %lu)\n", dir, name, GetLastError());
+  }
+  return file;
 }
 
 static int append_arg(char *cmd, size_t size, const char *arg) {
@@ -70,21 +86,21 @@ static int append_arg(char *cmd, size_t size, const char *arg) {
 int main(int argc, char **argv) {
   static char request[1 << 20];
   static char cmd[32768];
-  if (argc < 4) {
-    fprintf(stderr, "usage: kubelet-exec REQUEST_FILE STATUS_FILE EXE [ARG]...\n");
+  if (argc < 3) {
+    fprintf(stderr, "usage: kubelet-exec RUN_DIR EXE [ARG]...\n");
     return 64;
   }
-  HANDLE file = CreateFileA(argv[1], GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
-  if (file == INVALID_HANDLE_VALUE) {
-    fprintf(stderr, "kubelet-exec: cannot open %s (error %lu)\n", argv[1], GetLastError());
-    return 64;
-  }
+  HANDLE file = open_in(argv[1], "stdin", GENERIC_READ, OPEN_EXISTING);
+  if (file == INVALID_HANDLE_VALUE) return 64;
   DWORD size = 0;
   if (!ReadFile(file, request, sizeof request, &size, NULL)) size = 0;
   CloseHandle(file);
-  HANDLE log = CreateFileA(argv[2], GENERIC_WRITE, FILE_SHARE_READ, NULL, CREATE_ALWAYS, 0, NULL);
+  HANDLE log = open_in(argv[1], "status", GENERIC_WRITE, CREATE_ALWAYS);
+  HANDLE out_file = open_in(argv[1], "stdout", GENERIC_WRITE, CREATE_ALWAYS);
+  HANDLE err_file = open_in(argv[1], "stderr", GENERIC_WRITE, CREATE_ALWAYS);
+  if (log == INVALID_HANDLE_VALUE || out_file == INVALID_HANDLE_VALUE || err_file == INVALID_HANDLE_VALUE) return 70;
   status(log, "launcher started, request of %lu bytes\n", size);
-  for (int i = 3; i < argc; i++) {
+  for (int i = 2; i < argc; i++) {
     if (!append_arg(cmd, sizeof cmd, argv[i])) {
       fprintf(stderr, "kubelet-exec: the command line is too long\n");
       return 64;
@@ -110,7 +126,7 @@ int main(int argc, char **argv) {
   startup.hStdError = err_w;
   PROCESS_INFORMATION child;
   if (!CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child)) {
-    fprintf(stderr, "kubelet-exec: cannot start %s (error %lu)\n", argv[3], GetLastError());
+    fprintf(stderr, "kubelet-exec: cannot start %s (error %lu)\n", argv[2], GetLastError());
     return 70;
   }
   status(log, "child %lu started\n", child.dwProcessId);
@@ -118,8 +134,8 @@ int main(int argc, char **argv) {
   CloseHandle(out_w);
   CloseHandle(err_w);
 
-  Copy out = {out_r, GetStdHandle(STD_OUTPUT_HANDLE)};
-  Copy err = {err_r, GetStdHandle(STD_ERROR_HANDLE)};
+  Copy out = {out_r, out_file};
+  Copy err = {err_r, err_file};
   HANDLE copies[2] = {CreateThread(NULL, 0, copy_all, &out, 0, NULL),
                       CreateThread(NULL, 0, copy_all, &err, 0, NULL)};
   DWORD written;
