@@ -503,6 +503,12 @@ async function _doctor(
   secrets: SecretRegistry,
 ): Promise<number> {
   noMorePositionals(args, 0);
+  if (process.platform === "win32") {
+    // It reads /proc, systemd units and ELF headers: none of them is on a Windows node.
+    throw new UsageError(
+      "doctor inspects Linux nodes; on a Windows node, check a provider with lookup --config PATH --bin-dir DIR IMAGE",
+    );
+  }
   const output = _outputFormat(args);
   const given = args.strings.get("kubelet-flags");
   const version = args.strings.get("kubelet-version");

@@ -1,13 +1,15 @@
 /**
  * What a provider binary is built for, from its first bytes, for `doctor`: an ELF executable's
  * machine (amd64, arm64, ...) and its program interpreter (`/lib64/ld-linux-x86-64.so.2` for glibc,
- * `/lib/ld-musl-x86_64.so.1` for musl), or a script's `#!` line. Nothing is run.
+ * `/lib/ld-musl-x86_64.so.1` for musl), a script's `#!` line, or a Windows (PE) executable, such
+ * as a release's `-windows-amd64.exe` copied by mistake. Nothing is run.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 
 export type BinaryKind =
   | { kind: "elf"; arch: string; interpreter?: string; libc: "glibc" | "musl" | "static" | "other" }
   | { kind: "script"; interpreter: string }
+  | { kind: "windows" }
   | { kind: "other" };
 
 /** ELF e_machine values, as Kubernetes names the architectures. */
@@ -45,6 +47,11 @@ export function inspectBinary(path: string): BinaryKind {
       .subarray(2, head.indexOf(0x0a) === -1 ? head.length : head.indexOf(0x0a))
       .toString("utf8");
     return { kind: "script", interpreter: line.trim() };
+  }
+  if (head.length >= 64 && head.toString("latin1", 0, 2) === "MZ") {
+    // The DOS header's e_lfanew points at the PE signature.
+    const signature = _readAt(path, head.readUInt32LE(0x3c), 4);
+    return signature.toString("latin1") === "PE\0\0" ? { kind: "windows" } : { kind: "other" };
   }
   if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46) return { kind: "other" };
   const is64 = head[4] === 2;

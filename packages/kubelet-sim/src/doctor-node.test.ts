@@ -103,4 +103,17 @@ describe("inspectBinary", () => {
     writeFileSync(text, "not a program");
     expect(inspectBinary(text)).toEqual({ kind: "other" });
   });
+
+  it("calls a file with a DOS header pointing at a PE signature a Windows executable, and one without it other", () => {
+    const header = Buffer.alloc(0x90);
+    header.write("MZ", 0, "latin1");
+    header.writeUInt32LE(0x80, 0x3c);
+    header.write("PE\0\0", 0x80, "latin1");
+    const exe = tmp.path("provider.exe");
+    writeFileSync(exe, header);
+    expect(inspectBinary(exe)).toEqual({ kind: "windows" });
+    header.write("XX", 0x80, "latin1");
+    writeFileSync(exe, header);
+    expect(inspectBinary(exe)).toEqual({ kind: "other" });
+  });
 });

@@ -402,6 +402,18 @@ describe("doctor on a broken node: each silent failure, one line, with its fix",
   const HOST_MACHINE = nodeArch() === "arm64" ? 183 : 62;
   const OTHER = nodeArch() === "arm64" ? { machine: 62, arch: "amd64" } : { machine: 183, arch: "arm64" };
 
+  it("a Windows executable where a Linux one belongs (a release's -windows-amd64.exe copied by mistake)", async () => {
+    const root = node("gke");
+    const pe = Buffer.alloc(0x90);
+    pe.write("MZ", 0, "latin1");
+    pe.writeUInt32LE(0x80, 0x3c);
+    pe.write("PE\0\0", 0x80, "latin1");
+    writeFileSync(join(root, "home/kubernetes/bin/auth-provider-gcp"), pe, { mode: 0o755 });
+    expect((await findings(root, "--kubelet-version", "1.34")).broken[0]).toBe(
+      `✗ provider auth-provider-gcp: /home/kubernetes/bin/auth-provider-gcp is a Windows executable (fix: install the linux-${nodeArch()} build of auth-provider-gcp)`,
+    );
+  });
+
   it("a provider binary for another architecture", async () => {
     const root = node("gke");
     writeFileSync(

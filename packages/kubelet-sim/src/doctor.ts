@@ -553,6 +553,9 @@ function _checkBinary(root: string, binDir: string, name: string, add: _Add): vo
       return;
     }
     built = `a script (#!${binary.interpreter})`;
+  } else if (binary.kind === "windows") {
+    add("fail", check, `${nodePath} is a Windows executable`, `install the linux-${arch} build of ${name}`);
+    return;
   } else {
     add(
       "fail",
