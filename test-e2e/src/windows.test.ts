@@ -74,6 +74,16 @@ describe.skipIf("missing" in tools)(
       });
     }
 
+    it("kubelet-credential-sim doctor refuses on Windows in one line, pointing at lookup", async () => {
+      const run = await wine.run(exe("kubelet-credential-sim"), ["doctor"]);
+      expect(run).toEqual({
+        code: 2,
+        stdout: "",
+        stderr:
+          "kubelet-credential-sim: doctor inspects Linux nodes; on a Windows node, check a provider with lookup --config PATH --bin-dir DIR IMAGE (see kubelet-credential-sim doctor --help)\n",
+      });
+    });
+
     for (const name of ["ecr-credential-provider", "acr-credential-provider", "auth-provider-gcp"] as const) {
       it(`${name} answers a request from the emulated cloud (a CRLF-ended request, as from Windows tooling)`, async () => {
         const setup = setups.get(name) as NodeSetup;
