@@ -24,9 +24,9 @@ export const MAX_PLUGIN_OUTPUT_BYTES = 16 * 1024 * 1024;
  * The executable the kubelet runs for a provider, `exec.LookPath(filepath.Join(binDir, name))`: on
  * Linux the joined path itself. On Windows LookPath also tries each PATHEXT extension (Go's default:
  * .com, .exe, .bat, .cmd), so a provider named `acr-credential-provider` runs
- * `acr-credential-provider.exe` (kubelet 1.29 and later: kubernetes#120291); a name that has an
- * extension is tried as it is first. When nothing is there, the joined path, which the kubelet's
- * error names.
+ * `acr-credential-provider.exe` (kubernetes#120291; the kubelet's plugin.go does so from 1.33 on,
+ * at least). A name that has an extension is tried as it is first. When nothing is there, the
+ * joined path, which the kubelet's error names.
  */
 export function pluginPath(
   binDir: string,
