@@ -38,8 +38,9 @@ const root = process.getuid?.() === 0;
 if (!root && process.env.CI === "true") {
   throw new Error("CI=true: the Windows identity bindings test needs root, to listen on port 443");
 }
-const request = (image: string) =>
-  `${JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: "credentialprovider.kubelet.k8s.io/v1", image })}\r\n`;
+/** A CRLF-ended request, as from Windows tooling; `fields` adds the service account's. */
+const request = (image: string, fields: Record<string, unknown> = {}) =>
+  `${JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: "credentialprovider.kubelet.k8s.io/v1", image, ...fields })}\r\n`;
 
 let wine: Wine;
 let emulator: Emulator;
@@ -143,13 +144,10 @@ describe.skipIf("missing" in tools)(
           exe("acr-credential-provider"),
           [azureJson, "--ib-sni-name", sni, "--ib-apiserver-ip", emulator.apiServerAddress as string],
           {
-            stdin: `${JSON.stringify({
-              kind: "CredentialProviderRequest",
-              apiVersion: "credentialprovider.kubelet.k8s.io/v1",
-              image,
+            stdin: request(image, {
               serviceAccountToken: emulator.azure.issueFederatedToken(clientId),
               serviceAccountAnnotations: { "kubernetes.azure.com/acr-client-id": clientId },
-            })}\r\n`,
+            }),
             env,
           },
         );

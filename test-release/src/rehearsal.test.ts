@@ -347,13 +347,12 @@ describe("a vendor's provider, from docs/writing-a-provider.md", () => {
       if (runner === null) {
         // Windows: built, not run by kcp-build; the e2e suite runs this project's under Wine.
         expect(readFileSync(binary("dist/release", file)).subarray(0, 2).toString("latin1")).toBe("MZ");
-        arches.push(`${target.os}-${target.arch}`);
-        continue;
+      } else {
+        const [command = "", ...args] = [...runner, binary("dist/release", file)];
+        const version = spawnSync(command, [...args, "--version"], { encoding: "utf8", env: {} });
+        expect(version.stdout).toBe(`example-credential-provider 0.1.0 (unknown, linux/${target.arch})\n`);
       }
-      const [command = "", ...args] = [...runner, binary("dist/release", file)];
-      const version = spawnSync(command, [...args, "--version"], { encoding: "utf8", env: {} });
-      expect(version.stdout).toBe(`example-credential-provider 0.1.0 (unknown, linux/${target.arch})\n`);
-      arches.push(`linux-${target.arch}`);
+      arches.push(`${target.os}-${target.arch}`);
     }
     expect(walk.stderr).toContain(
       `kcp-build: fetched @oven/bun-linux-${ARCH === "amd64" ? "aarch64" : "x64"}@`,

@@ -22,7 +22,7 @@ import {
 import { dirname, join, resolve } from "node:path";
 import { BuildError } from "./errors.ts";
 import type { Executable } from "./executables.ts";
-import { platformOf, type Target } from "./targets.ts";
+import { executableFile, platformOf, type Target } from "./targets.ts";
 
 /**
  * The compiler's flags, besides the target, the runtime and the file names. Chosen by `pnpm bench`
@@ -105,7 +105,7 @@ export function buildExecutable(executable: Executable, options: BuildOptions): 
   }
 
   // Bun names a Windows executable `.exe` whatever --outfile says.
-  const staging = join(workDir, `${executable.name}.new${target.os === "windows" ? ".exe" : ""}`);
+  const staging = join(workDir, executableFile(`${executable.name}.new`, target));
   const metafile = join(workDir, "meta.json");
   rmSync(staging, { force: true });
   // In an empty working directory with nothing but PATH: the maintainer's shell (BUN_OPTIONS, a

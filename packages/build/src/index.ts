@@ -23,4 +23,12 @@ export { packageExecutables, readManifest } from "./executables.ts";
 export type { RuntimeOptions } from "./runtime.ts";
 export { BUN_VERSION, bunRuntime } from "./runtime.ts";
 export type { Target } from "./targets.ts";
-export { assetName, hostTarget, isHost, platformOf, RELEASE_TARGETS, runnerFor } from "./targets.ts";
+export {
+  assetName,
+  executableFile,
+  hostTarget,
+  isHost,
+  platformOf,
+  RELEASE_TARGETS,
+  runnerFor,
+} from "./targets.ts";

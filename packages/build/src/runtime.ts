@@ -15,7 +15,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { BuildError } from "./errors.ts";
-import { platformOf, type Target } from "./targets.ts";
+import { executableFile, platformOf, type Target } from "./targets.ts";
 
 /** The Bun version every build uses: this package's own pin, in its package.json. */
 export const BUN_VERSION: string = (() => {
@@ -77,7 +77,7 @@ function _versionAt(dir: string): string | undefined {
 }
 
 function _binaryIn(dir: string, target: Target): string {
-  const name = target.os === "windows" ? "bun.exe" : "bun";
+  const name = executableFile("bun", target);
   const binary = join(dir, "bin", name);
   if (!existsSync(binary)) {
     throw new BuildError(

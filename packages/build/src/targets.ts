@@ -56,9 +56,14 @@ export function platformOf(target: Target): string {
   return `${target.os}/${target.arch}`;
 }
 
+/** The file name of `name` built for `target`: a Windows executable's ends in `.exe`. */
+export function executableFile(name: string, target: Target): string {
+  return target.os === "windows" ? `${name}.exe` : name;
+}
+
 /** A release asset's file name: `<bin>-<os>-<arch>`, with `.exe` for Windows. */
 export function assetName(bin: string, target: Target): string {
-  return `${bin}-${target.os}-${target.arch}${target.os === "windows" ? ".exe" : ""}`;
+  return executableFile(`${bin}-${target.os}-${target.arch}`, target);
 }
 
 /** Whether binaries of `target` run on this machine as they are. */

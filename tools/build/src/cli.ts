@@ -23,6 +23,7 @@ import {
   buildCommit,
   buildExecutable,
   bunRuntime,
+  executableFile,
   hostTarget,
   isHost,
   RELEASE_TARGETS,
@@ -98,7 +99,6 @@ function _buildRelease(skipUnavailable: boolean, compiler: string): void {
   for (const target of RELEASE_TARGETS) {
     const platform = `${target.os}-${target.arch}`;
     const targetDir = isHost(target) ? outDir : join(root, "dist", `bin-${platform}`);
-    const fileOf = (name: string) => (target.os === "windows" ? `${name}.exe` : name);
     if (!isHost(target)) {
       let runner: string[] | null;
       try {
@@ -122,7 +122,7 @@ function _buildRelease(skipUnavailable: boolean, compiler: string): void {
         const started = Date.now();
         const result = buildExecutable(executable, {
           ...options,
-          outFile: join(targetDir, fileOf(executable.name)),
+          outFile: join(targetDir, executableFile(executable.name, target)),
         });
         console.error(
           `${result === "built" ? "built" : "up to date"}: ${platform} ${executable.name} (${Date.now() - started} ms${runner === null ? ", not run here" : ""})`,
@@ -132,7 +132,7 @@ function _buildRelease(skipUnavailable: boolean, compiler: string): void {
     for (const executable of released) {
       const asset = assetName(executable.name, target);
       const copy = join(releaseDir, `${asset}.tmp`);
-      copyFileSync(join(targetDir, fileOf(executable.name)), copy);
+      copyFileSync(join(targetDir, executableFile(executable.name, target)), copy);
       renameSync(copy, join(releaseDir, asset));
       const digest = createHash("sha256")
         .update(readFileSync(join(releaseDir, asset)))

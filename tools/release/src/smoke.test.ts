@@ -7,9 +7,11 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { smokeTest } from "./smoke.ts";
+import type { Target } from "../../../packages/build/src/targets.ts";
+import { releaseTarget, smokeTest } from "./smoke.ts";
 
 const releaseDir = resolve(import.meta.dirname, "../../../dist/release");
+const LINUX_AMD64 = releaseTarget("linux-amd64") as Target;
 const scratch = mkdtempSync(join(tmpdir(), "kcp-smoke-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -17,7 +19,7 @@ describe.skipIf(process.arch !== "x64")("smoke test of release executables", () 
   it("passes on this machine's linux-amd64 release executables", () => {
     if (!existsSync(join(releaseDir, "SHA256SUMS")))
       throw new Error("dist/release is missing: run pnpm build:release");
-    expect(smokeTest(releaseDir, "linux-amd64")).toEqual({ checks: 9, failures: [] });
+    expect(smokeTest(releaseDir, LINUX_AMD64)).toEqual({ checks: 9, failures: [] });
   });
 
   it("names what a wrong executable gets wrong", () => {
@@ -28,7 +30,7 @@ describe.skipIf(process.arch !== "x64")("smoke test of release executables", () 
     const liar = join(scratch, "auth-provider-gcp-linux-amd64");
     writeFileSync(liar, '#!/bin/sh\necho "auth-provider-gcp 9.9.9 (000000000000, windows/amd64)"\n');
     chmodSync(liar, 0o755);
-    const result = smokeTest(scratch, "linux-amd64");
+    const result = smokeTest(scratch, LINUX_AMD64);
     expect(result.checks).toBe(9);
     expect(result.failures).toEqual([
       expect.stringMatching(/^auth-provider-gcp --version: exit 0, stdout "auth-provider-gcp 9\.9\.9 /),

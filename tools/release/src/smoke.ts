@@ -3,7 +3,8 @@
  * platform (release.yml runs it on a Windows runner for the windows-amd64 ones): each provider
  * prints `<bin> <version> (<commit>, <os>/<arch>)` for --version, and refuses a request for a
  * host that is not its cloud's, and a request that is not JSON, with exit 1, nothing on stdout and
- * one line on stderr. Only Node's built-ins: it runs before anything is installed.
+ * one line on stderr. Only Node's built-ins and the build's target list: it runs before anything
+ * is installed.
  *
  *   node tools/release/src/smoke.ts DIR OS-ARCH
  *
@@ -12,6 +13,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { assetName, platformOf, RELEASE_TARGETS, type Target } from "../../../packages/build/src/targets.ts";
 
 /** Each provider's bin, and the package that holds its version. */
 const PROVIDERS: Record<string, string> = {
@@ -21,18 +23,22 @@ const PROVIDERS: Record<string, string> = {
 };
 const REFUSED_IMAGE = "registry.not-a-cloud.example/app";
 
+/** The release target `<os>-<arch>` names, if any. */
+export function releaseTarget(platform: string): Target | undefined {
+  return RELEASE_TARGETS.find((target) => `${target.os}-${target.arch}` === platform);
+}
+
 export interface SmokeResult {
   checks: number;
   failures: string[];
 }
 
-/** Runs the checks on `dir`'s executables for `platform` (`windows-amd64`, `linux-arm64`, ...). */
+/** Runs the checks on `dir`'s executables for `target`. */
 export function smokeTest(
   dir: string,
-  platform: string,
+  target: Target,
   root = resolve(import.meta.dirname, "../../.."),
 ): SmokeResult {
-  const [os = "", arch = ""] = platform.split("-");
   const failures: string[] = [];
   let checks = 0;
   const check = (ok: boolean, what: string) => {
@@ -40,7 +46,7 @@ export function smokeTest(
     if (!ok) failures.push(what);
   };
   for (const [bin, pkg] of Object.entries(PROVIDERS)) {
-    const file = join(dir, `${bin}-${platform}${os === "windows" ? ".exe" : ""}`);
+    const file = join(dir, assetName(bin, target));
     const version = (JSON.parse(readFileSync(join(root, pkg, "package.json"), "utf8")) as { version: string })
       .version;
     const run = (args: string[], input: string) =>
@@ -53,7 +59,7 @@ export function smokeTest(
 
     const shown = run(["--version"], "");
     const expected = new RegExp(
-      `^${bin} ${version.replaceAll(".", "\\.")} \\([0-9a-f]{12}(-dirty)?, ${os}/${arch}\\)\\r?\\n$`,
+      `^${bin} ${version.replaceAll(".", "\\.")} \\([0-9a-f]{12}(-dirty)?, ${platformOf(target)}\\)\\r?\\n$`,
     );
     check(
       shown.status === 0 && expected.test(shown.stdout ?? "") && shown.stderr === "",
@@ -86,12 +92,13 @@ function _env(): Record<string, string> {
 }
 
 if (import.meta.main) {
-  const [dir, platform] = process.argv.slice(2);
-  if (!dir || !platform || !/^(linux|windows)-(amd64|arm64)$/.test(platform)) {
+  const [dir, platform = ""] = process.argv.slice(2);
+  const target = releaseTarget(platform);
+  if (!dir || !target) {
     console.error("usage: node tools/release/src/smoke.ts DIR OS-ARCH (such as dist/release windows-amd64)");
     process.exit(2);
   }
-  const result = smokeTest(resolve(dir), platform);
+  const result = smokeTest(resolve(dir), target);
   for (const failure of result.failures) console.error(`smoke: ${failure}`);
   console.log(
     `smoke: ${platform}: ${result.checks - result.failures.length} of ${result.checks} checks passed`,
